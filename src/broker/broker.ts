@@ -1,0 +1,227 @@
+import * as grpc from "@grpc/grpc-js";
+import { create } from "@bufbuild/protobuf";
+import type { ConnInfo } from "../gen/plugin/grpc_broker_pb.js";
+import { ConnInfoSchema } from "../gen/plugin/grpc_broker_pb.js";
+import { addServices, type ServiceRegistration } from "../rpc/server.js";
+import {
+  bindServer,
+  dialChannel,
+  grpcTarget,
+  MAX_INT32,
+  type ListenOptions,
+  type NetAddr,
+} from "../rpc/transport.js";
+
+export class BrokerError extends Error {
+  override readonly name = "BrokerError";
+  constructor(
+    readonly code: "DIAL_TIMEOUT" | "CLOSED" | "UNKNOWN_ADDRESS_TYPE" | "ACCEPT_FAILED",
+    readonly id: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The broker's half of the StartStream call: where its announcements go. */
+export interface BrokerStreamSink {
+  send(info: ConnInfo): void;
+}
+
+export interface BrokerOptions {
+  /** Where new listeners go (socket dir and group, or a tcp port range). */
+  listen?: Omit<ListenOptions, "credentials">;
+  /** Credentials for brokered servers (AutoMTLS or caller TLS); plaintext if absent. */
+  serverCredentials?: () => grpc.ServerCredentials;
+  /** Credentials for brokered dials. */
+  channelCredentials?: () => grpc.ChannelCredentials;
+  /** How long `dial` waits for the peer's ConnInfo (go-plugin: 5 s). */
+  dialTimeoutMs?: number;
+  /** How long an unclaimed ConnInfo is kept (go-plugin: 5 s). */
+  pendingTtlMs?: number;
+  /** grpc-js server options for brokered servers. */
+  serverOptions?: grpc.ServerOptions;
+  /** Maps addresses received from the peer (go-plugin's AddrTranslator.PluginToHost). */
+  translateIncoming?: (addr: NetAddr) => NetAddr;
+}
+
+/** A listener this side announced under a broker id. */
+export interface BrokerListener {
+  readonly id: number;
+  readonly addr: NetAddr;
+  readonly server: grpc.Server;
+  /** Stops serving at once and removes the socket. */
+  close(): void;
+}
+
+interface Pending {
+  info?: ConnInfo;
+  timer?: NodeJS.Timeout;
+  waiters: Array<(info: ConnInfo | Error) => void>;
+}
+
+/**
+ * go-plugin's GRPCBroker, non-multiplexed: extra gRPC connections by id in
+ * either direction. `accept` binds a fresh listener and announces it on the
+ * broker stream; `dial` waits for the peer's announcement of an id and
+ * connects. Ids count per side from 1; the peer's ids live in a separate table.
+ */
+export class Broker {
+  private lastId = 0;
+  private sink?: BrokerStreamSink;
+  private readonly outbox: ConnInfo[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private readonly listeners = new Set<BrokerListener>();
+  private readonly channels = new Set<grpc.Client>();
+  private closed = false;
+
+  constructor(private readonly opts: BrokerOptions = {}) {}
+
+  /** The next id of this side: 1, 2, 3, … (uint32, wrapping as Go's does). */
+  nextId(): number {
+    this.lastId = (this.lastId + 1) >>> 0;
+    return this.lastId;
+  }
+
+  /** Connects the broker to its StartStream; queued announcements go out now. */
+  attach(sink: BrokerStreamSink): void {
+    this.sink = sink;
+    for (const info of this.outbox.splice(0)) sink.send(info);
+  }
+
+  /** Feeds a ConnInfo the peer sent on the stream. */
+  receive(info: ConnInfo): void {
+    if (this.closed) return;
+    const id = info.serviceId;
+    const entry = this.pending.get(id);
+    if (entry?.info) return; // a second announcement for a pending id is dropped, as in Go
+    const waiter = entry?.waiters.shift();
+    if (waiter) {
+      if (entry && entry.waiters.length === 0) this.pending.delete(id);
+      waiter(info);
+      return;
+    }
+    const ttl = this.opts.pendingTtlMs ?? 5000;
+    const timer = setTimeout(() => {
+      const e = this.pending.get(id);
+      if (e?.info === info) this.pending.delete(id);
+    }, ttl);
+    timer.unref();
+    this.pending.set(id, { info, timer, waiters: [] });
+  }
+
+  /** Binds a fresh gRPC server under `id` and announces it to the peer. */
+  async accept(id: number): Promise<BrokerListener> {
+    if (this.closed) throw new BrokerError("CLOSED", id, `broker closed: cannot accept id ${id}`);
+    const server = new grpc.Server({
+      "grpc.max_receive_message_length": 4 * 1024 * 1024,
+      "grpc.max_send_message_length": MAX_INT32,
+      ...this.opts.serverOptions,
+    });
+    let bound;
+    try {
+      bound = await bindServer(server, { ...this.opts.listen, credentials: this.opts.serverCredentials?.() });
+    } catch (err) {
+      server.forceShutdown();
+      throw new BrokerError("ACCEPT_FAILED", id, `broker accept of id ${id} failed: ${(err as Error).message}`);
+    }
+    const listener: BrokerListener = {
+      id,
+      addr: bound.addr,
+      server,
+      close: () => {
+        if (!this.listeners.delete(listener)) return;
+        server.forceShutdown();
+        bound.release();
+      },
+    };
+    this.listeners.add(listener);
+    if (this.closed) {
+      listener.close();
+      throw new BrokerError("CLOSED", id, `broker closed: cannot accept id ${id}`);
+    }
+    this.announce(create(ConnInfoSchema, { serviceId: id, network: bound.addr.network, address: bound.addr.address }));
+    return listener;
+  }
+
+  /** `accept(id)` and serve `services` on it until the listener or broker closes. */
+  async acceptAndServe(id: number, services: Iterable<ServiceRegistration>): Promise<BrokerListener> {
+    const listener = await this.accept(id);
+    addServices(listener.server, services);
+    return listener;
+  }
+
+  /**
+   * Waits for the peer's announcement of `id` and returns a channel to it (a
+   * grpc-js Client, for `createClient`). The broker closes it on `close()`.
+   */
+  async dial(id: number, opts: { timeoutMs?: number; channelOptions?: grpc.ChannelOptions } = {}): Promise<grpc.Client> {
+    const info = await this.waitFor(id, opts.timeoutMs ?? this.opts.dialTimeoutMs ?? 5000);
+    if (info.network !== "unix" && info.network !== "tcp") {
+      throw new BrokerError("UNKNOWN_ADDRESS_TYPE", id, `unknown address type: ${info.address} (broker id ${id})`);
+    }
+    let addr: NetAddr = { network: info.network, address: info.address };
+    if (this.opts.translateIncoming) addr = this.opts.translateIncoming(addr);
+    grpcTarget(addr);
+    const ch = dialChannel(addr, {
+      credentials: this.opts.channelCredentials?.(),
+      channelOptions: opts.channelOptions,
+    });
+    this.channels.add(ch);
+    const close = ch.close.bind(ch);
+    ch.close = () => {
+      this.channels.delete(ch);
+      close();
+    };
+    return ch;
+  }
+
+  /** Closes every listener and dialed channel and fails waiting dials. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const l of [...this.listeners]) l.close();
+    for (const ch of [...this.channels]) ch.close();
+    for (const [id, e] of this.pending) {
+      if (e.timer) clearTimeout(e.timer);
+      for (const w of e.waiters) w(new BrokerError("CLOSED", id, `broker closed while dialing id ${id}`));
+    }
+    this.pending.clear();
+    this.outbox.length = 0;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private announce(info: ConnInfo): void {
+    if (this.sink) this.sink.send(info);
+    else this.outbox.push(info);
+  }
+
+  private waitFor(id: number, timeoutMs: number): Promise<ConnInfo> {
+    if (this.closed) return Promise.reject(new BrokerError("CLOSED", id, `broker closed: cannot dial id ${id}`));
+    const entry = this.pending.get(id);
+    if (entry?.info) {
+      if (entry.timer) clearTimeout(entry.timer);
+      this.pending.delete(id);
+      return Promise.resolve(entry.info);
+    }
+    return new Promise((resolve, reject) => {
+      const e = entry ?? { waiters: [] };
+      this.pending.set(id, e);
+      const timer = setTimeout(() => {
+        const i = e.waiters.indexOf(waiter);
+        if (i >= 0) e.waiters.splice(i, 1);
+        if (e.waiters.length === 0 && !e.info) this.pending.delete(id);
+        reject(new BrokerError("DIAL_TIMEOUT", id, `timeout waiting for connection info for broker id ${id} after ${timeoutMs} ms`));
+      }, timeoutMs);
+      const waiter = (info: ConnInfo | Error) => {
+        clearTimeout(timer);
+        if (info instanceof Error) reject(info);
+        else resolve(info);
+      };
+      e.waiters.push(waiter);
+    });
+  }
+}

@@ -1,0 +1,1 @@
+export { Broker, BrokerError, type BrokerListener, type BrokerOptions, type BrokerStreamSink } from "./broker.js";

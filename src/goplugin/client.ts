@@ -1,0 +1,472 @@
+import * as grpc from "@grpc/grpc-js";
+import { spawn, type ChildProcess } from "node:child_process";
+import { chmodSync, chownSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import type { Writable } from "node:stream";
+import { Broker } from "../broker/broker.js";
+import { GRPCBroker, type ConnInfo } from "../gen/plugin/grpc_broker_pb.js";
+import { GRPCController } from "../gen/plugin/grpc_controller_pb.js";
+import { GRPCStdio, StdioData_Channel } from "../gen/plugin/grpc_stdio_pb.js";
+import { Health } from "../gen/grpc/health/v1/health_pb.js";
+import { AsyncQueue } from "../rpc/async-queue.js";
+import { createClient } from "../rpc/client.js";
+import { Code, RpcError } from "../rpc/status.js";
+import { dialChannel, resolveGroup, type NetAddr } from "../rpc/transport.js";
+import { ENV } from "./env.js";
+import { PluginError } from "./errors.js";
+import { parseHandshakeLine, type Handshake, type HandshakeConfig, type Protocol } from "./handshake.js";
+import { GRPC_SERVICE_NAME } from "./health.js";
+import { readLines } from "./lines.js";
+import { namedLogger, textLogger, type Logger } from "./logger.js";
+import { manage, unmanage, type ManagedProcess } from "./managed.js";
+import { versionedSets, type PluginSet } from "./plugin.js";
+import { StderrLogParser } from "./stderr-log.js";
+import { clientTlsFor, type ClientTls } from "./client-tls.js";
+
+/** A byte sink: a stream or a function. */
+export type Sink = Writable | ((data: Uint8Array) => void);
+
+export interface ClientConfig {
+  handshakeConfig: HandshakeConfig;
+  /** Plugins offered under `handshakeConfig.protocolVersion`. */
+  plugins?: PluginSet;
+  /** Plugins by app protocol version; every key is offered to the plugin. */
+  versionedPlugins?: Record<number, PluginSet>;
+  /** The plugin command. The child's stdin is the host's unless `stdin` says otherwise. */
+  cmd: { command: string; args?: readonly string[]; env?: Record<string, string>; cwd?: string };
+  /** Do not pass the host's own environment to the plugin (LOOP hosts do this). */
+  skipHostEnv?: boolean;
+  /** Handshake deadline; 60 s like go-plugin. */
+  startTimeoutMs?: number;
+  /** Accepted transports; a TS host speaks gRPC only. */
+  allowedProtocols?: Protocol[];
+  minPort?: number;
+  maxPort?: number;
+  /** Put plugin and host sockets in a private directory (under `tempDir`), owned by `group`. */
+  unixSocketConfig?: { group?: string; tempDir?: string };
+  /** go-plugin's AutoMTLS: fresh certificates on both sides, each trusting only the other. */
+  autoMTLS?: boolean;
+  /** Caller-supplied TLS (go-plugin's TLSConfig); ignored when autoMTLS is on. */
+  tls?: ClientTls;
+  /** Host logger; the plugin's stderr lines arrive here parsed, named `plugin.<name>`. */
+  logger?: Logger;
+  /** Logger name of the plugin; default the command's base name. */
+  name?: string;
+  /** Raw copy of every stderr line. */
+  stderr?: Sink;
+  /** What the plugin writes to stdout/stderr after the handshake (GRPCStdio). Default: discard. */
+  syncStdout?: Sink;
+  syncStderr?: Sink;
+  /** Longest stderr line parsed as one record (go-plugin's PluginLogBufferSize). */
+  pluginLogBufferSize?: number;
+  /** Kill this client from `cleanupClients()` and when the host exits. */
+  managed?: boolean;
+  /** Extra grpc-js options for the main channel. */
+  channelOptions?: grpc.ChannelOptions;
+  stdin?: "inherit" | "ignore";
+  /** Grace between Shutdown and SIGKILL; 2 s like go-plugin. */
+  killGraceMs?: number;
+}
+
+/** The connected protocol: go-plugin's ClientProtocol. */
+export interface ClientProtocol {
+  readonly channel: grpc.Client;
+  readonly broker: Broker;
+  dispense<T = unknown>(name: string): T;
+  ping(): Promise<void>;
+}
+
+const STDERR_TAIL = 20;
+
+/**
+ * Launches a go-plugin plugin and connects to it: go-plugin's `Client`.
+ * `start()` spawns and handshakes, `client()` dials (both idempotent),
+ * `kill()` shuts it down. Usable with `await using`.
+ */
+export class Client implements ManagedProcess, AsyncDisposable {
+  private proc?: ChildProcess;
+  private startPromise?: Promise<NetAddr>;
+  private clientPromise?: Promise<ClientProtocol>;
+  private killPromise?: Promise<void>;
+  private handshake?: Handshake;
+  private pluginSet?: PluginSet;
+  private protocol?: ClientProtocol;
+  private streams = new AbortController();
+  private socketDir?: string;
+  private readonly stderrTail: string[] = [];
+  private readonly logger: Logger;
+  private readonly name: string;
+  private closedPromise?: Promise<void>;
+  private tlsState?: ClientTls;
+  exitCode: number | null = null;
+  exitSignal: NodeJS.Signals | null = null;
+  /** True once Kill had to use SIGKILL. */
+  forceKilled = false;
+
+  constructor(private readonly config: ClientConfig) {
+    this.logger = config.logger ?? textLogger();
+    this.name = config.name ?? basename(config.cmd.command);
+    if (config.managed) manage(this);
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+  /** The app protocol version the plugin chose. */
+  get negotiatedVersion(): number | undefined {
+    return this.handshake?.appVersion;
+  }
+  get address(): NetAddr | undefined {
+    return this.handshake?.addr;
+  }
+  /** True once the process has exited and its pipes are drained. */
+  get exited(): boolean {
+    return this.exitCode !== null || this.exitSignal !== null;
+  }
+  /** Settles when the process has exited and both pipes reached EOF. */
+  get done(): Promise<void> {
+    return this.closedPromise ?? Promise.resolve();
+  }
+  /** Last lines the plugin wrote to stderr, oldest first. */
+  get lastStderr(): readonly string[] {
+    return this.stderrTail;
+  }
+
+  start(): Promise<NetAddr> {
+    this.startPromise ??= this.doStart();
+    return this.startPromise;
+  }
+
+  client(): Promise<ClientProtocol> {
+    this.clientPromise ??= this.start().then(() => this.connect());
+    return this.clientPromise;
+  }
+
+  async dispense<T = unknown>(name: string): Promise<T> {
+    return (await this.client()).dispense<T>(name);
+  }
+
+  async ping(): Promise<void> {
+    return (await this.client()).ping();
+  }
+
+  kill(): Promise<void> {
+    this.killPromise ??= this.doKill();
+    return this.killPromise;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.kill();
+  }
+
+  /** SIGKILLs the plugin's process group at once; for exit hooks. */
+  killNow(): void {
+    const pid = this.proc?.pid;
+    if (pid === undefined || this.exited) return;
+    this.forceKilled = true;
+    try {
+      process.kill(process.platform === "win32" ? pid : -pid, "SIGKILL");
+    } catch {
+      try {
+        this.proc?.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  private describeExit(): string {
+    if (this.exitSignal) return `killed by ${this.exitSignal}`;
+    return `exit code ${this.exitCode}`;
+  }
+
+  private stderrSummary(): string {
+    return this.stderrTail.length
+      ? `\nlast stderr lines of ${this.name}:\n${this.stderrTail.map((l) => `  ${l}`).join("\n")}`
+      : `\n(${this.name} wrote nothing to stderr)`;
+  }
+
+  private versions(): Map<number, PluginSet> {
+    const { handshakeConfig: hc, plugins, versionedPlugins } = this.config;
+    return versionedSets(hc.protocolVersion, plugins, versionedPlugins, false);
+  }
+
+  private buildEnv(): Record<string, string> {
+    const c = this.config;
+    const hc = c.handshakeConfig;
+    const env: Record<string, string> = { ...c.cmd.env };
+    if (!c.skipHostEnv) Object.assign(env, process.env);
+    const bothZero = !c.minPort && !c.maxPort;
+    env[hc.magicCookieKey] = hc.magicCookieValue;
+    env[ENV.minPort] = String(bothZero ? 10000 : (c.minPort ?? 0));
+    env[ENV.maxPort] = String(bothZero ? 25000 : (c.maxPort ?? 0));
+    env[ENV.protocolVersions] = [...this.versions().keys()].join(",");
+    if (this.tlsState?.certPem) env[ENV.clientCert] = this.tlsState.certPem;
+    if (this.socketDir) env[ENV.unixSocketDir] = this.socketDir;
+    if (c.unixSocketConfig?.group) env[ENV.unixSocketGroup] = c.unixSocketConfig.group;
+    return env;
+  }
+
+  private makeSocketDir(): void {
+    const usc = this.config.unixSocketConfig;
+    if (!usc) return;
+    const dir = mkdtempSync(join(usc.tempDir ?? tmpdir(), "plugin-dir"));
+    if (usc.group) {
+      chownSync(dir, -1, resolveGroup(usc.group));
+      chmodSync(dir, 0o770);
+    }
+    this.socketDir = dir;
+  }
+
+  private async doStart(): Promise<NetAddr> {
+    if (this.killPromise) throw new PluginError("KILLED", "client was killed before it started");
+    const c = this.config;
+    this.tlsState = c.autoMTLS ? await clientTlsFor("auto") : c.tls;
+    this.makeSocketDir();
+    const proc = spawn(c.cmd.command, c.cmd.args ?? [], {
+      env: this.buildEnv(),
+      cwd: c.cmd.cwd,
+      stdio: [c.stdin ?? "inherit", "pipe", "pipe"],
+      detached: process.platform !== "win32",
+    });
+    this.proc = proc;
+    const exited = new Promise<void>((resolve) =>
+      proc.once("exit", (code, signal) => {
+        this.exitCode = code;
+        this.exitSignal = signal;
+        resolve();
+      }),
+    );
+    const spawnError = new Promise<Error>((resolve) => proc.once("error", resolve));
+    const log = namedLogger(this.logger, `plugin.${this.name}`);
+    const parser = new StderrLogParser();
+    const stderrDone = readLines(
+      proc.stderr!,
+      (line) => {
+        this.stderrTail.push(line);
+        if (this.stderrTail.length > STDERR_TAIL) this.stderrTail.shift();
+        writeSink(c.stderr, Buffer.from(line + "\n"));
+        log.log(parser.parseLine(line));
+      },
+      {
+        maxLine: c.pluginLogBufferSize ?? 64 * 1024,
+        onFragment: (piece) => {
+          writeSink(c.stderr, Buffer.from(piece));
+          log.log(parser.parseFragment(piece));
+        },
+      },
+    );
+    const firstLine = readFirstLine(proc);
+    this.closedPromise = Promise.all([exited, stderrDone, firstLine.eof]).then(() => {
+      this.logger.log({
+        level: this.exitCode === 0 ? "info" : this.killPromise ? "debug" : "error",
+        message: "plugin process exited",
+        name: "plugin",
+        args: { plugin: c.cmd.command, id: proc.pid, status: this.describeExit() },
+      });
+      this.streams.abort();
+    });
+    this.logger.log({ level: "debug", message: "plugin started", name: "plugin", args: { path: c.cmd.command, pid: proc.pid } });
+
+    const timeoutMs = c.startTimeoutMs ?? 60_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
+    const outcome = await Promise.race([firstLine.line, timeout, spawnError]);
+    clearTimeout(timer);
+    try {
+      if (outcome instanceof Error) {
+        throw new PluginError("SPAWN_FAILED", `error starting plugin ${c.cmd.command}: ${outcome.message}`, { cause: outcome });
+      }
+      if (outcome === "timeout") {
+        throw new PluginError(
+          "START_TIMEOUT",
+          `timeout while waiting for plugin to start: no handshake line from ${this.name} (pid ${proc.pid}) within ${timeoutMs} ms${this.stderrSummary()}`,
+        );
+      }
+      if (outcome === undefined) {
+        await Promise.race([exited, delay(500)]);
+        await Promise.race([stderrDone, delay(100)]);
+        throw new PluginError(
+          "EXITED_BEFORE_HANDSHAKE",
+          `plugin ${this.name} exited before we could connect (${this.exited ? this.describeExit() : "still running, stdout closed"}): ` +
+            `Failed to read any lines from plugin's stdout${this.stderrSummary()}`,
+        );
+      }
+      const versions = [...this.versions().keys()];
+      this.handshake = parseHandshakeLine(outcome, {
+        versions,
+        allowedProtocols: c.allowedProtocols ?? ["grpc"],
+      });
+      if (this.handshake.protocol !== "grpc") {
+        throw new PluginError("UNSUPPORTED_PROTOCOL", `unknown server protocol: ${this.handshake.protocol}`);
+      }
+      if (this.tlsState && this.handshake.serverCert) this.tlsState = this.tlsState.withServerCert?.(this.handshake.serverCert) ?? this.tlsState;
+      this.pluginSet = this.versions().get(this.handshake.appVersion);
+    } catch (err) {
+      this.killNow();
+      await this.closedPromise.catch(() => {});
+      this.removeSocketDir();
+      unmanage(this);
+      if (err instanceof PluginError && !err.message.includes("last stderr lines") && !err.message.includes("wrote nothing")) {
+        throw new PluginError(err.code, err.message + this.stderrSummary(), { cause: err.cause });
+      }
+      throw err;
+    }
+    this.logger.log({ level: "debug", message: "using plugin", name: "plugin", args: { version: this.handshake.appVersion } });
+    return this.handshake.addr;
+  }
+
+  private connect(): ClientProtocol {
+    if (this.killPromise) throw new PluginError("KILLED", "client was killed");
+    const h = this.handshake!;
+    const tls = this.tlsState;
+    const channel = dialChannel(h.addr, {
+      credentials: tls?.channelCredentials(),
+      channelOptions: this.config.channelOptions,
+    });
+    const broker = new Broker({
+      listen: { socketDir: this.socketDir, socketGroup: this.config.unixSocketConfig?.group },
+      serverCredentials: tls && (() => tls.serverCredentials()),
+      channelCredentials: tls && (() => tls.channelCredentials()),
+    });
+    const signal = this.streams.signal;
+    this.openBrokerStream(channel, broker, signal);
+    this.openStdio(channel, signal);
+    const health = createClient(Health, channel);
+    const pluginSet = this.pluginSet ?? {};
+    this.protocol = {
+      channel,
+      broker,
+      dispense: <T>(name: string): T => {
+        const p = pluginSet[name];
+        if (!p) throw new PluginError("UNKNOWN_PLUGIN", `unknown plugin type: ${name}`);
+        if (!p.grpcClient) throw new PluginError("UNKNOWN_PLUGIN", `plugin "${name}" doesn't support gRPC`);
+        return p.grpcClient({ broker, channel }) as T;
+      },
+      ping: async () => {
+        await health.check({ service: GRPC_SERVICE_NAME });
+      },
+    };
+    return this.protocol;
+  }
+
+  private openBrokerStream(channel: grpc.Client, broker: Broker, signal: AbortSignal): void {
+    const out = new AsyncQueue<ConnInfo>(signal);
+    broker.attach({ send: (info) => out.push(info) });
+    const stream = createClient(GRPCBroker, channel).startStream(out, { signal });
+    void (async () => {
+      try {
+        for await (const info of stream) broker.receive(info);
+      } catch (err) {
+        this.quietStreamError("broker stream ended", err);
+      }
+    })();
+  }
+
+  private openStdio(channel: grpc.Client, signal: AbortSignal): void {
+    const c = this.config;
+    void (async () => {
+      try {
+        for await (const d of createClient(GRPCStdio, channel).streamStdio({}, { signal })) {
+          if (d.channel === StdioData_Channel.STDOUT) writeSink(c.syncStdout, d.data);
+          else if (d.channel === StdioData_Channel.STDERR) writeSink(c.syncStderr, d.data);
+          else this.logger.log({ level: "warn", message: "unknown channel, dropping", name: "plugin", args: { channel: d.channel } });
+        }
+      } catch (err) {
+        const e = RpcError.from(err);
+        if (e.code === Code.UNIMPLEMENTED || (e.code === Code.UNAVAILABLE && !this.exited && !this.killPromise)) {
+          this.logger.log({ level: "warn", message: "stdio service not available, stdout/stderr syncing unavailable", name: "plugin", args: { error: e.details } });
+        } else this.quietStreamError("stdio stream ended", err);
+      }
+    })();
+  }
+
+  private quietStreamError(message: string, err: unknown): void {
+    const e = RpcError.from(err);
+    const expected = [Code.CANCELLED, Code.UNAVAILABLE, Code.UNIMPLEMENTED].includes(e.code);
+    this.logger.log({ level: expected ? "debug" : "error", message, name: "plugin", args: { code: Code[e.code], error: e.details } });
+  }
+
+  private async doKill(): Promise<void> {
+    unmanage(this);
+    const proc = this.proc;
+    if (!proc) return;
+    await this.startPromise?.catch(() => {});
+    const grace = this.config.killGraceMs ?? 2000;
+    const deadline = Date.now() + grace;
+    if (!this.exited && this.handshake) {
+      const { channel, broker } = this.protocol ?? this.connect();
+      broker.close();
+      await createClient(GRPCController, channel)
+        .shutdown({}, { deadline })
+        .catch(() => {});
+      this.streams.abort();
+      channel.close();
+      const graceful = await Promise.race([this.done.then(() => true), delay(Math.max(0, deadline - Date.now())).then(() => false)]);
+      if (graceful) {
+        this.logger.log({ level: "debug", message: "plugin exited", name: "plugin", args: {} });
+      } else {
+        this.logger.log({ level: "warn", message: "plugin failed to exit gracefully", name: "plugin", args: { pid: proc.pid } });
+        this.killNow();
+      }
+    } else {
+      this.streams.abort();
+      this.protocol?.broker.close();
+      this.protocol?.channel.close();
+      this.killNow();
+    }
+    await this.done;
+    this.removeSocketDir();
+  }
+
+  private removeSocketDir(): void {
+    if (this.socketDir) rmSync(this.socketDir, { recursive: true, force: true });
+    this.socketDir = undefined;
+  }
+}
+
+function writeSink(sink: Sink | undefined, data: Uint8Array): void {
+  if (!sink) return;
+  if (typeof sink === "function") sink(data);
+  else sink.write(data);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
+
+/**
+ * The first stdout line (undefined if stdout closed without one); everything
+ * after it is read and discarded so the pipe never fills.
+ */
+function readFirstLine(proc: ChildProcess): { line: Promise<string | undefined>; eof: Promise<void> } {
+  const stdout = proc.stdout!;
+  let buf = "";
+  let found = false;
+  let resolveLine!: (l: string | undefined) => void;
+  const line = new Promise<string | undefined>((r) => (resolveLine = r));
+  stdout.setEncoding("utf8");
+  stdout.on("data", (chunk: string) => {
+    if (found) return;
+    buf += chunk;
+    const nl = buf.indexOf("\n");
+    if (nl >= 0) {
+      found = true;
+      resolveLine(buf.slice(0, nl));
+      buf = "";
+    }
+  });
+  const eof = new Promise<void>((resolve) => {
+    const end = () => {
+      if (!found) {
+        found = true;
+        resolveLine(buf.length ? buf : undefined);
+      }
+      resolve();
+    };
+    stdout.once("end", end);
+    stdout.once("close", end);
+  });
+  return { line, eof };
+}

@@ -1,0 +1,22 @@
+export { Client, type ClientConfig, type ClientProtocol, type Sink } from "./client.js";
+export type { ClientTls } from "./client-tls.js";
+export { cleanupClients } from "./managed.js";
+export { serve, MISCONFIGURED_COOKIE, NOT_A_PLUGIN, type ServeConfig } from "./serve.js";
+export type { ServerTls } from "./tls.js";
+export {
+  CORE_PROTOCOL_VERSION,
+  formatHandshakeLine,
+  parseHandshakeLine,
+  type Handshake,
+  type HandshakeConfig,
+  type Protocol,
+} from "./handshake.js";
+export { ENV } from "./env.js";
+export { negotiateVersion } from "./negotiate.js";
+export { PluginError, type PluginErrorCode } from "./errors.js";
+export { HclogLogger, hclogLine, hclogTimestamp } from "./hclog.js";
+export { StderrLogParser } from "./stderr-log.js";
+export { textLogger, discardLogger, namedLogger, type Logger, type LogEntry, type LogLevel } from "./logger.js";
+export { GRPC_SERVICE_NAME, HealthServer } from "./health.js";
+export { guardStdout, releaseStdout, launchedByHost } from "./stdout-guard.js";
+export type { GRPCPlugin, PluginSet } from "./plugin.js";

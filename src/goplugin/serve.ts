@@ -1,0 +1,185 @@
+import * as grpc from "@grpc/grpc-js";
+import { writeSync } from "node:fs";
+import { Broker } from "../broker/broker.js";
+import { GRPCBroker, type ConnInfo } from "../gen/plugin/grpc_broker_pb.js";
+import { HealthCheckResponse_ServingStatus } from "../gen/grpc/health/v1/health_pb.js";
+import { AsyncQueue } from "../rpc/async-queue.js";
+import { addServices, service, type ServiceRegistration } from "../rpc/server.js";
+import { bindServer, MAX_INT32, type BoundListener } from "../rpc/transport.js";
+import { controllerService } from "./controller.js";
+import { ENV, parsePortRange, parseProtocolVersions } from "./env.js";
+import { formatHandshakeLine, type HandshakeConfig } from "./handshake.js";
+import { HclogLogger } from "./hclog.js";
+import { GRPC_SERVICE_NAME, HealthServer } from "./health.js";
+import { negotiateVersion } from "./negotiate.js";
+import { versionedSets, type PluginSet } from "./plugin.js";
+import { StdioCapture } from "./stdio.js";
+import { guardStdout, releaseStdout } from "./stdout-guard.js";
+import { serverTlsFromEnv, type ServerTls } from "./tls.js";
+
+export const MISCONFIGURED_COOKIE =
+  "Misconfigured ServeConfig given to serve this plugin: no magic cookie\n" +
+  "key or value was set. Please notify the plugin author and report\nthis as a bug.\n";
+export const NOT_A_PLUGIN =
+  "This binary is a plugin. These are not meant to be executed directly.\n" +
+  "Please execute the program that consumes these plugins, which will\nload any plugins automatically\n";
+
+export interface ServeConfig {
+  handshakeConfig: HandshakeConfig;
+  /** Served under `handshakeConfig.protocolVersion`. */
+  plugins?: PluginSet;
+  /** Plugin sets by app protocol version; the host's highest common one is used. */
+  versionedPlugins?: Record<number, PluginSet>;
+  /** hclog JSON logger on fd 2 (the default, at trace, like go-plugin's). */
+  logger?: HclogLogger;
+  /** Largest message accepted from the host; 4 MiB like a Go plugin's server. */
+  maxRecvMsgSize?: number;
+  maxSendMsgSize?: number;
+  /** Extra grpc-js server options. */
+  serverOptions?: grpc.ServerOptions;
+  /** "unix" (default off Windows) or "tcp" within PLUGIN_MIN_PORT..PLUGIN_MAX_PORT. */
+  network?: "unix" | "tcp";
+  /** Explicit TLS, like go-plugin's TLSProvider; wins over AutoMTLS. */
+  tlsProvider?: () => ServerTls | Promise<ServerTls>;
+  /** Exit the process (status 0) once serving ends, as a Go plugin's main returns. Default true. */
+  exitProcess?: boolean;
+  /** Exit when the host process goes away (checked every second). Default true. */
+  exitWithHost?: boolean;
+  /** Ends serving, like go-plugin's test-mode context. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Serves plugins to a go-plugin host: checks the cookie, negotiates the version,
+ * binds the listener, prints the handshake line and serves until the host sends
+ * GRPCController.Shutdown. Resolves when serving has ended.
+ */
+export async function serve(config: ServeConfig): Promise<void> {
+  guardStdout();
+  const env = process.env;
+  const { magicCookieKey: key, magicCookieValue: value, protocolVersion } = config.handshakeConfig;
+  if (!key || !value) exitWith(MISCONFIGURED_COOKIE, 1);
+  if (env[key] !== value) exitWith(NOT_A_PLUGIN, 1);
+
+  const log = config.logger ?? new HclogLogger();
+  const sets = versionedSets(protocolVersion, config.plugins, config.versionedPlugins, true);
+  const offered = parseProtocolVersions(env[ENV.protocolVersions], (m) => writeSync(2, m));
+  const version = negotiateVersion([...sets.keys()], offered);
+  const pluginSet = sets.get(version)!;
+
+  let ports: { min: number; max: number };
+  let tls: ServerTls | undefined;
+  try {
+    ports = parsePortRange(env);
+    tls = config.tlsProvider ? await config.tlsProvider() : await serverTlsFromEnv(env, log);
+  } catch (err) {
+    log.error("plugin init error", { error: err as Error });
+    return exitWith("", 1);
+  }
+  const listen = {
+    network: config.network,
+    socketDir: env[ENV.unixSocketDir],
+    socketGroup: env[ENV.unixSocketGroup],
+    minPort: ports.min,
+    maxPort: ports.max,
+  };
+  const broker = new Broker({
+    listen,
+    serverCredentials: tls && (() => tls!.serverCredentials()),
+    channelCredentials: tls && (() => tls!.channelCredentials()),
+  });
+  const server = new grpc.Server({
+    "grpc.max_receive_message_length": config.maxRecvMsgSize ?? 4 * 1024 * 1024,
+    "grpc.max_send_message_length": config.maxSendMsgSize ?? MAX_INT32,
+    ...config.serverOptions,
+  });
+  const health = new HealthServer();
+  health.setStatus(GRPC_SERVICE_NAME, HealthCheckResponse_ServingStatus.SERVING);
+  const stdio = new StdioCapture();
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+
+  const registrations: ServiceRegistration[] = [
+    health.registration(),
+    brokerService(broker),
+    controllerService(() => stop()),
+    stdio.registration(),
+  ];
+  let bound: BoundListener;
+  try {
+    for (const plugin of Object.values(pluginSet)) {
+      if (!plugin.grpcServer) throw new Error("plugin set entry has no grpcServer");
+      registrations.push(...(await plugin.grpcServer({ broker })));
+    }
+    addServices(server, registrations);
+    bound = await bindServer(server, { ...listen, credentials: tls?.serverCredentials() });
+  } catch (err) {
+    server.forceShutdown();
+    log.error("plugin init error", { error: err as Error });
+    return exitWith("", 1);
+  }
+  log.debug("plugin address", { network: bound.addr.network, address: bound.addr.address });
+  const line = formatHandshakeLine({ appVersion: version, addr: bound.addr, serverCertDer: tls?.certDer });
+  writeSync(1, line + "\n");
+  releaseStdout();
+  stdio.install();
+
+  let interrupts = 0;
+  const onInterrupt = () => log.trace("plugin received interrupt signal, ignoring", { count: ++interrupts });
+  process.on("SIGINT", onInterrupt);
+  // A socket file must not outlive the process, however it ends.
+  const release = () => bound.release();
+  process.once("exit", release);
+  const onTerm = () => {
+    release();
+    process.exit(143);
+  };
+  process.once("SIGTERM", onTerm);
+  const hostWatch = config.exitWithHost === false ? undefined : watchHost(() => stop());
+  config.signal?.addEventListener("abort", () => stop(), { once: true });
+
+  await stopped;
+  clearInterval(hostWatch);
+  process.off("SIGINT", onInterrupt);
+  process.off("SIGTERM", onTerm);
+  process.off("exit", release);
+  server.forceShutdown();
+  broker.close();
+  bound.release();
+  stdio.uninstall();
+  if (config.exitProcess !== false) process.exit(0);
+}
+
+function exitWith(message: string, code: number): never {
+  if (message) writeSync(2, message);
+  process.exit(code);
+}
+
+/** Polls for the host's death: a reparented process has a new ppid. */
+function watchHost(onGone: () => void): NodeJS.Timeout {
+  const parent = process.ppid;
+  const t = setInterval(() => {
+    if (process.ppid !== parent) onGone();
+  }, 1000);
+  t.unref();
+  return t;
+}
+
+/** plugin.GRPCBroker served on the plugin: one StartStream feeds the broker. */
+function brokerService(broker: Broker): ServiceRegistration {
+  return service(GRPCBroker, {
+    startStream: (reqs, ctx) => {
+      const out = new AsyncQueue<ConnInfo>(ctx.signal);
+      broker.attach({ send: (info) => out.push(info) });
+      void (async () => {
+        try {
+          for await (const info of reqs) broker.receive(info);
+        } catch {
+          // the host went away; the broker closes at shutdown
+        }
+        out.close();
+      })();
+      return out;
+    },
+  });
+}

@@ -1,0 +1,147 @@
+import * as grpc from "@grpc/grpc-js";
+import { randomInt } from "node:crypto";
+import { chmodSync, chownSync, existsSync, readFileSync, unlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** A listener address as go-plugin announces it: network plus address. */
+export interface NetAddr {
+  network: "unix" | "tcp";
+  address: string;
+}
+
+/** Largest usable unix socket path on Linux (sun_path is 108 bytes with its NUL). */
+export const MAX_UNIX_PATH = process.platform === "darwin" ? 103 : 107;
+export const MAX_INT32 = 2147483647;
+
+export class TransportError extends Error {
+  override readonly name = "TransportError";
+  constructor(
+    readonly code: "SOCKET_PATH_TOO_LONG" | "BIND_FAILED" | "UNKNOWN_ADDRESS_TYPE" | "BAD_SOCKET_GROUP",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function grpcTarget(addr: NetAddr): string {
+  if (addr.network === "unix") return `unix://${addr.address}`;
+  if (addr.network === "tcp") return addr.address.startsWith(":") ? `127.0.0.1${addr.address}` : addr.address;
+  throw new TransportError("UNKNOWN_ADDRESS_TYPE", `unknown address type: ${(addr as NetAddr).address}`);
+}
+
+export interface DialOptions {
+  credentials?: grpc.ChannelCredentials;
+  /** Extra grpc-js channel options; they win over the defaults. */
+  channelOptions?: grpc.ChannelOptions;
+}
+
+/**
+ * A non-blocking channel to a plugin-style address with go-plugin's client
+ * defaults: send and receive limits of MaxInt32, no keepalive pings.
+ */
+export function dialChannel(addr: NetAddr, opts: DialOptions = {}): grpc.Client {
+  const options: grpc.ChannelOptions = {
+    "grpc.max_send_message_length": MAX_INT32,
+    "grpc.max_receive_message_length": MAX_INT32,
+    ...(opts.credentials && !isInsecure(opts.credentials) ? { "grpc.ssl_target_name_override": "localhost" } : {}),
+    ...opts.channelOptions,
+  };
+  return new grpc.Client(grpcTarget(addr), opts.credentials ?? grpc.credentials.createInsecure(), options);
+}
+
+function isInsecure(c: grpc.ChannelCredentials): boolean {
+  return !c._isSecure();
+}
+
+export interface ListenOptions {
+  /** "unix" everywhere but Windows, like go-plugin. */
+  network?: "unix" | "tcp";
+  /** Directory for the socket (go-plugin: PLUGIN_UNIX_SOCKET_DIR, else the temp dir). */
+  socketDir?: string;
+  /** Group name or numeric gid; the socket becomes 0660 owned by it. */
+  socketGroup?: string;
+  /** Inclusive tcp port range; 0..0 lets the OS choose. */
+  minPort?: number;
+  maxPort?: number;
+  credentials?: grpc.ServerCredentials;
+}
+
+/** A bound listener; `release()` removes its socket file. */
+export interface BoundListener {
+  addr: NetAddr;
+  release(): void;
+}
+
+/** A fresh socket path named like go-plugin's: `plugin` and random digits. */
+export function newSocketPath(dir: string = tmpdir()): string {
+  for (;;) {
+    const path = join(dir, `plugin${randomInt(0, 2 ** 32 - 1)}`);
+    if (Buffer.byteLength(path) > MAX_UNIX_PATH) {
+      throw new TransportError(
+        "SOCKET_PATH_TOO_LONG",
+        `unix socket path ${path} is ${Buffer.byteLength(path)} bytes, over the limit of ${MAX_UNIX_PATH}; ` +
+          `set PLUGIN_UNIX_SOCKET_DIR (or TMPDIR) to a shorter directory`,
+      );
+    }
+    if (!existsSync(path)) return path;
+  }
+}
+
+/** Binds `server` on a new unix socket or on the first free tcp port in range. */
+export async function bindServer(server: grpc.Server, opts: ListenOptions = {}): Promise<BoundListener> {
+  const creds = opts.credentials ?? grpc.ServerCredentials.createInsecure();
+  const network = opts.network ?? (process.platform === "win32" ? "tcp" : "unix");
+  if (network === "unix") {
+    const path = newSocketPath(opts.socketDir || tmpdir());
+    try {
+      await bindAsync(server, `unix://${path}`, creds);
+    } catch (err) {
+      throw new TransportError("BIND_FAILED", `couldn't bind unix socket ${path}: ${(err as Error).message}`);
+    }
+    const release = () => {
+      try {
+        unlinkSync(path);
+      } catch {
+        // already gone
+      }
+    };
+    if (opts.socketGroup) {
+      try {
+        chownSync(path, -1, resolveGroup(opts.socketGroup));
+        chmodSync(path, 0o660);
+      } catch (err) {
+        release();
+        throw err;
+      }
+    }
+    return { addr: { network: "unix", address: path }, release };
+  }
+  const min = opts.minPort ?? 0;
+  const max = opts.maxPort ?? 0;
+  for (let port = min; port <= max; port++) {
+    try {
+      const bound = await bindAsync(server, `127.0.0.1:${port}`, creds);
+      return { addr: { network: "tcp", address: `127.0.0.1:${bound}` }, release: () => {} };
+    } catch {
+      // try the next port
+    }
+  }
+  throw new TransportError("BIND_FAILED", `couldn't bind plugin TCP listener in ports ${min}..${max}`);
+}
+
+function bindAsync(server: grpc.Server, target: string, creds: grpc.ServerCredentials): Promise<number> {
+  return new Promise((resolve, reject) =>
+    server.bindAsync(target, creds, (err, port) => (err ? reject(err) : resolve(port))),
+  );
+}
+
+/** A group name from /etc/group, or a numeric gid. */
+export function resolveGroup(group: string): number {
+  if (/^\d+$/.test(group)) return Number(group);
+  const line = readFileSync("/etc/group", "utf8")
+    .split("\n")
+    .find((l) => l.split(":")[0] === group);
+  if (!line) throw new TransportError("BAD_SOCKET_GROUP", `unknown socket group ${JSON.stringify(group)}`);
+  return Number(line.split(":")[2]);
+}
