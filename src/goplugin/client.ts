@@ -139,7 +139,10 @@ export class Client implements ManagedProcess, AsyncDisposable {
   }
 
   client(): Promise<ClientProtocol> {
-    this.clientPromise ??= this.start().then(() => this.connect());
+    this.clientPromise ??= this.start().then(() => {
+      if (this.killPromise) throw new PluginError("KILLED", "client was killed");
+      return this.connect();
+    });
     return this.clientPromise;
   }
 
@@ -318,7 +321,6 @@ export class Client implements ManagedProcess, AsyncDisposable {
   }
 
   private connect(): ClientProtocol {
-    if (this.killPromise) throw new PluginError("KILLED", "client was killed");
     const h = this.handshake!;
     const tls = this.tlsState;
     const channel = dialChannel(h.addr, {

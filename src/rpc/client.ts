@@ -115,3 +115,6 @@ function methodClient(channel: grpc.Client, path: string, m: DescMethod): unknow
       };
   }
 }
+
+/** The typed client of a generated service: `ClientOf<typeof KV>`. */
+export type ClientOf<D> = D extends GenService<infer S> ? ServiceClient<S> : never;

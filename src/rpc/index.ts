@@ -9,4 +9,4 @@ export {
   type ServiceImpl,
   type ServiceRegistration,
 } from "./server.js";
-export { createClient, type CallOptions, type MethodClient, type ServiceClient } from "./client.js";
+export { createClient, type CallOptions, type ClientOf, type MethodClient, type ServiceClient } from "./client.js";
