@@ -242,6 +242,7 @@ export class Client implements ManagedProcess, AsyncDisposable {
       }),
     );
     const spawnError = new Promise<Error>((resolve) => proc.once("error", resolve));
+    const exitedOrFailed = Promise.race([exited, spawnError]);
     const log = namedLogger(this.logger, `plugin.${this.name}`);
     const parser = new StderrLogParser();
     const stderrDone = readLines(
@@ -261,7 +262,7 @@ export class Client implements ManagedProcess, AsyncDisposable {
       },
     );
     const firstLine = readFirstLine(proc);
-    this.closedPromise = Promise.all([exited, stderrDone, firstLine.eof]).then(() => {
+    this.closedPromise = Promise.all([exitedOrFailed, stderrDone, firstLine.eof]).then(() => {
       this.logger.log({
         level: this.exitCode === 0 ? "info" : this.killPromise ? "debug" : "error",
         message: "plugin process exited",
@@ -275,11 +276,16 @@ export class Client implements ManagedProcess, AsyncDisposable {
     const timeoutMs = c.startTimeoutMs ?? 60_000;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
-    const outcome = await Promise.race([firstLine.line, timeout, spawnError]);
+    const outcome = await Promise.race([
+      firstLine.line,
+      timeout,
+      spawnError.then((error) => ({ error })),
+    ]);
     clearTimeout(timer);
     try {
-      if (outcome instanceof Error) {
-        throw new PluginError("SPAWN_FAILED", `error starting plugin ${c.cmd.command}: ${outcome.message}`, { cause: outcome });
+      if (typeof outcome === "object") {
+        const { error } = outcome;
+        throw new PluginError("SPAWN_FAILED", `error starting plugin ${c.cmd.command}: ${error.message}`, { cause: error });
       }
       if (outcome === "timeout") {
         throw new PluginError(

@@ -57,6 +57,16 @@ const GO_INT = /^[+-]?\d+$/;
  */
 export function parseHandshakeLine(raw: string, opts: ParseOptions): Handshake {
   const line = raw.trim();
+  try {
+    return parseFields(line, opts);
+  } catch (err) {
+    if (!(err instanceof PluginError) || err.code === "UNRECOGNIZED_HANDSHAKE") throw err;
+    const shown = line.length > 160 ? `${line.slice(0, 157)}...` : line;
+    throw new PluginError(err.code, `${err.message}\nhandshake line: ${JSON.stringify(shown)}`);
+  }
+}
+
+function parseFields(line: string, opts: ParseOptions): Handshake {
   const parts = line.split("|");
   if (parts.length < 4) {
     throw new PluginError(
@@ -68,7 +78,7 @@ export function parseHandshakeLine(raw: string, opts: ParseOptions): Handshake {
   }
   const [core, app, network, address] = parts as [string, string, string, string];
   if (!GO_INT.test(core)) {
-    throw new PluginError("CORE_VERSION", `error parsing core protocol version: invalid syntax ${JSON.stringify(core)} in handshake line ${JSON.stringify(line)}`);
+    throw new PluginError("CORE_VERSION", `error parsing core protocol version: invalid syntax ${JSON.stringify(core)}`);
   }
   if (Number(core) !== CORE_PROTOCOL_VERSION) {
     throw new PluginError(
@@ -78,7 +88,7 @@ export function parseHandshakeLine(raw: string, opts: ParseOptions): Handshake {
     );
   }
   if (!GO_INT.test(app)) {
-    throw new PluginError("APP_VERSION", `Error parsing protocol version ${JSON.stringify(app)}: invalid syntax in handshake line ${JSON.stringify(line)}`);
+    throw new PluginError("APP_VERSION", `Error parsing protocol version ${JSON.stringify(app)}: invalid syntax`);
   }
   const appVersion = Number(app);
   if (!opts.versions.includes(appVersion)) {
@@ -88,10 +98,10 @@ export function parseHandshakeLine(raw: string, opts: ParseOptions): Handshake {
     );
   }
   if (network !== "unix" && network !== "tcp") {
-    throw new PluginError("UNKNOWN_ADDRESS_TYPE", `unknown address type: ${address} (network ${JSON.stringify(network)} in handshake line ${JSON.stringify(line)})`);
+    throw new PluginError("UNKNOWN_ADDRESS_TYPE", `unknown address type: ${address} (network ${JSON.stringify(network)})`);
   }
   if (network === "unix" ? address === "" : !/^[^:]*:\d+$/.test(address)) {
-    throw new PluginError("UNKNOWN_ADDRESS_TYPE", `invalid ${network} address ${JSON.stringify(address)} in handshake line ${JSON.stringify(line)}`);
+    throw new PluginError("UNKNOWN_ADDRESS_TYPE", `invalid ${network} address ${JSON.stringify(address)}`);
   }
   const protocol = (parts[4] ?? "netrpc") as Protocol;
   if (!opts.allowedProtocols.includes(protocol)) {
