@@ -1,4 +1,6 @@
 import type * as grpc from "@grpc/grpc-js";
+import { derToPem, generateCert } from "./mtls-cert.js";
+import { tlsFromPem } from "./tls.js";
 
 /** The host's TLS for the main connection and its brokered connections. */
 export interface ClientTls {
@@ -10,6 +12,18 @@ export interface ClientTls {
   withServerCert?(der: Buffer): ClientTls;
 }
 
-export async function clientTlsFor(_mode: "auto"): Promise<ClientTls> {
-  throw new Error("AutoMTLS is not supported yet");
+/**
+ * AutoMTLS on the host side: a fresh certificate whose PEM goes to the plugin;
+ * once the handshake brings the plugin's certificate, it is the only one
+ * trusted, for dialing the plugin and for serving it on brokered listeners.
+ */
+export async function autoMTLS(): Promise<ClientTls> {
+  const own = await generateCert();
+  const make = (pluginPem?: string): ClientTls => ({
+    // Until the plugin's certificate is known, trust only our own: nothing connects.
+    ...tlsFromPem({ ca: pluginPem ?? own.certPem, cert: own.certPem, key: own.keyPem }),
+    certPem: own.certPem,
+    withServerCert: (der) => make(derToPem(der)),
+  });
+  return make();
 }

@@ -22,7 +22,7 @@ import { namedLogger, textLogger, type Logger } from "./logger.js";
 import { manage, unmanage, type ManagedProcess } from "./managed.js";
 import { versionedSets, type PluginSet } from "./plugin.js";
 import { StderrLogParser } from "./stderr-log.js";
-import { clientTlsFor, type ClientTls } from "./client-tls.js";
+import { autoMTLS, type ClientTls } from "./client-tls.js";
 
 /** A byte sink: a stream or a function. */
 export type Sink = Writable | ((data: Uint8Array) => void);
@@ -225,7 +225,10 @@ export class Client implements ManagedProcess, AsyncDisposable {
   private async doStart(): Promise<NetAddr> {
     if (this.killPromise) throw new PluginError("KILLED", "client was killed before it started");
     const c = this.config;
-    this.tlsState = c.autoMTLS ? await clientTlsFor("auto") : c.tls;
+    if (c.autoMTLS) {
+      this.logger.log({ level: "debug", message: "configuring client automatic mTLS", name: "plugin", args: {} });
+      this.tlsState = await autoMTLS();
+    } else this.tlsState = c.tls;
     this.makeSocketDir();
     const proc = spawn(c.cmd.command, c.cmd.args ?? [], {
       env: this.buildEnv(),
@@ -392,7 +395,8 @@ export class Client implements ManagedProcess, AsyncDisposable {
 
   private quietStreamError(message: string, err: unknown): void {
     const e = RpcError.from(err);
-    const expected = [Code.CANCELLED, Code.UNAVAILABLE, Code.UNIMPLEMENTED].includes(e.code);
+    const expected =
+      [Code.CANCELLED, Code.UNAVAILABLE, Code.UNIMPLEMENTED].includes(e.code) || this.killPromise !== undefined || this.exited;
     this.logger.log({ level: expected ? "debug" : "error", message, name: "plugin", args: { code: Code[e.code], error: e.details } });
   }
 

@@ -2,7 +2,9 @@ export { Client, type ClientConfig, type ClientProtocol, type Sink } from "./cli
 export type { ClientTls } from "./client-tls.js";
 export { cleanupClients } from "./managed.js";
 export { serve, MISCONFIGURED_COOKIE, NOT_A_PLUGIN, type ServeConfig } from "./serve.js";
-export type { ServerTls } from "./tls.js";
+export { tlsFromPem, type PemTlsOptions, type ServerTls } from "./tls.js";
+export { autoMTLS } from "./client-tls.js";
+export { generateCert, type GeneratedCert } from "./mtls-cert.js";
 export {
   CORE_PROTOCOL_VERSION,
   formatHandshakeLine,

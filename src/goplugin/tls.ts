@@ -1,8 +1,11 @@
 import * as grpc from "@grpc/grpc-js";
+import { checkServerIdentity, type PeerCertificate } from "node:tls";
+import { X509Certificate } from "node:crypto";
 import { ENV } from "./env.js";
 import type { HclogLogger } from "./hclog.js";
+import { generateCert } from "./mtls-cert.js";
 
-/** TLS material for one side of a plugin connection. */
+/** TLS for a plugin's servers (main and brokered) and for its brokered dials. */
 export interface ServerTls {
   serverCredentials(): grpc.ServerCredentials;
   channelCredentials(): grpc.ChannelCredentials;
@@ -10,8 +13,48 @@ export interface ServerTls {
   certDer?: Buffer;
 }
 
-/** AutoMTLS on the plugin side when the host sent PLUGIN_CLIENT_CERT. */
-export async function serverTlsFromEnv(env: NodeJS.ProcessEnv, _log: HclogLogger): Promise<ServerTls | undefined> {
-  if (!env[ENV.clientCert]) return undefined;
-  throw new Error("AutoMTLS is not supported yet");
+/** PEM material for explicit TLS (go-plugin's TLSConfig / TLSProvider). */
+export interface PemTlsOptions {
+  /** Certificates trusted for the peer; both directions require and verify a peer certificate. */
+  ca: string | Buffer;
+  cert: string | Buffer;
+  key: string | Buffer;
+  /** Name checked in the server's certificate when dialing; default `localhost`. */
+  serverName?: string;
+}
+
+/** Mutual TLS from caller-supplied certificates, usable on either side. */
+export function tlsFromPem(o: PemTlsOptions): ServerTls {
+  const ca = Buffer.from(o.ca);
+  const cert = Buffer.from(o.cert);
+  const key = Buffer.from(o.key);
+  const name = o.serverName ?? "localhost";
+  return {
+    serverCredentials: () => grpc.ServerCredentials.createSsl(ca, [{ private_key: key, cert_chain: cert }], true),
+    channelCredentials: () =>
+      grpc.credentials.createSsl(ca, key, cert, {
+        checkServerIdentity: (_host: string, peer: PeerCertificate) => checkServerIdentity(name, peer),
+      }),
+  };
+}
+
+/**
+ * AutoMTLS on the plugin side: when the host sent its certificate in
+ * PLUGIN_CLIENT_CERT, make our own, trust only the host's, and announce ours.
+ * An unparsable host certificate is logged and leaves nothing trusted, as in Go.
+ */
+export async function serverTlsFromEnv(env: NodeJS.ProcessEnv, log: HclogLogger): Promise<ServerTls | undefined> {
+  const hostPem = env[ENV.clientCert];
+  if (!hostPem) return undefined;
+  log.debug("configuring server automatic mTLS");
+  const own = await generateCert();
+  let trusted = hostPem;
+  try {
+    new X509Certificate(hostPem);
+  } catch (err) {
+    log.error("client cert provided but failed to parse", { cert: hostPem, error: err as Error });
+    // Trust only our own certificate: no host can present it, so every handshake fails.
+    trusted = own.certPem;
+  }
+  return { ...tlsFromPem({ ca: trusted, cert: own.certPem, key: own.keyPem }), certDer: own.certDer };
 }
