@@ -65,6 +65,8 @@ export interface ClientConfig {
   /** Extra grpc-js options for the main channel. */
   channelOptions?: grpc.ChannelOptions;
   stdin?: "inherit" | "ignore";
+  /** Broker rendezvous windows (go-plugin: 5 s each). */
+  broker?: { dialTimeoutMs?: number; pendingTtlMs?: number };
   /** Grace between Shutdown and SIGKILL; 2 s like go-plugin. */
   killGraceMs?: number;
 }
@@ -340,6 +342,7 @@ export class Client implements ManagedProcess, AsyncDisposable {
       listen: { socketDir: this.socketDir, socketGroup: this.config.unixSocketConfig?.group },
       serverCredentials: tls && (() => tls.serverCredentials()),
       channelCredentials: tls && (() => tls.channelCredentials()),
+      ...this.config.broker,
     });
     const signal = this.streams.signal;
     this.openBrokerStream(channel, broker, signal);

@@ -41,6 +41,8 @@ export interface ServeConfig {
   network?: "unix" | "tcp";
   /** Explicit TLS, like go-plugin's TLSProvider; wins over AutoMTLS. */
   tlsProvider?: () => ServerTls | Promise<ServerTls>;
+  /** Broker rendezvous windows (go-plugin: 5 s each). */
+  broker?: { dialTimeoutMs?: number; pendingTtlMs?: number };
   /** Exit the process (status 0) once serving ends, as a Go plugin's main returns. Default true. */
   exitProcess?: boolean;
   /** Exit when the host process goes away (checked every second). Default true. */
@@ -87,6 +89,7 @@ export async function serve(config: ServeConfig): Promise<void> {
     listen,
     serverCredentials: tls && (() => tls!.serverCredentials()),
     channelCredentials: tls && (() => tls!.channelCredentials()),
+    ...config.broker,
   });
   const server = new grpc.Server({
     "grpc.max_receive_message_length": config.maxRecvMsgSize ?? 4 * 1024 * 1024,
