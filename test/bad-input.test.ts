@@ -1,3 +1,4 @@
+import { tmpdir } from "node:os";
 // Bad input from either side: each case fails with an error that says what went
 // wrong, and leaves no process or socket behind.
 import { existsSync } from "node:fs";
@@ -7,7 +8,7 @@ import { collectingLogger, goPluginCmd, processAlive, TEST_HANDSHAKE, tsPluginCm
 const plugins = { test: { grpcClient: () => ({}) } };
 
 function client(cmd: ClientConfig["cmd"], extra: Partial<ClientConfig> = {}) {
-  return new Client({ handshakeConfig: TEST_HANDSHAKE, plugins, cmd, stdin: "ignore", logger: collectingLogger(), ...extra });
+  return new Client({ handshakeConfig: TEST_HANDSHAKE, plugins, cmd, stdin: "ignore", logger: collectingLogger(), unixSocketConfig: { tempDir: tmpdir() }, ...extra });
 }
 
 /** Starts `c`, expecting failure; checks the process is gone and returns the error. */

@@ -1,3 +1,4 @@
+import { tmpdir } from "node:os";
 // GRPCBroker in both directions and AutoMTLS on every connection, against Go.
 import * as grpc from "@grpc/grpc-js";
 import { existsSync } from "node:fs";
@@ -42,6 +43,8 @@ function newClient(kind: Kind, extra: Partial<ClientConfig> = {}) {
     plugins: pluginSet,
     cmd: kind === "go" ? goPluginCmd() : tsPluginCmd(),
     stdin: "ignore",
+    // A private socket dir, removed on kill: Go plugins leave brokered sockets behind.
+    unixSocketConfig: { tempDir: tmpdir() },
     logger: { log() {} },
     ...extra,
   });

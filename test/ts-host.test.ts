@@ -1,3 +1,4 @@
+import { tmpdir } from "node:os";
 // A TypeScript host driving real Go (go-plugin v1.8.0) and TypeScript plugins.
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -37,6 +38,8 @@ function newClient(kind: Kind, args: string[] = [], extra: Partial<ClientConfig>
     cmd: cmdFor(kind, ...args),
     logger,
     stdin: "ignore",
+    // A private socket dir, removed on kill: Go plugins leave brokered sockets behind.
+    unixSocketConfig: { tempDir: tmpdir() },
     syncStdout: (d) => stdout.push(Buffer.from(d)),
     syncStderr: (d) => stderr.push(Buffer.from(d)),
     ...extra,
@@ -266,7 +269,7 @@ describe("TS host × TS plugin specifics", () => {
 
   test("a long socket directory is refused with the path named", async () => {
     const long = join("/tmp", "x".repeat(120));
-    const { client } = newClient("ts", [], { cmd: { ...tsPluginCmd(), env: {} } });
+    const { client } = newClient("ts", [], { unixSocketConfig: undefined });
     // PLUGIN_UNIX_SOCKET_DIR travels through the host environment here.
     process.env.PLUGIN_UNIX_SOCKET_DIR = long;
     try {

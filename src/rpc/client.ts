@@ -71,6 +71,20 @@ async function writeAll(call: grpc.ClientWritableStream<unknown>, reqs: AsyncIte
   }
 }
 
+/**
+ * Runs `start` without stack capture: grpc-js records the caller's stack in a
+ * new Error on every call, which we never use (failures become RpcErrors).
+ */
+function withoutStack<T>(start: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return start();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 function methodClient(channel: grpc.Client, path: string, m: DescMethod): unknown {
   const input = messageCodec(m.input);
   const output = messageCodec(m.output);
@@ -80,16 +94,18 @@ function methodClient(channel: grpc.Client, path: string, m: DescMethod): unknow
     case "unary":
       return (req: unknown, opts?: CallOptions) =>
         new Promise((resolve, reject) => {
-          const call = channel.makeUnaryRequest(
-            path, ser, de, req, opts?.metadata ?? new grpc.Metadata(), callOptions(opts),
-            (err, res) => (err ? reject(RpcError.from(err)) : resolve(res)),
+          const call = withoutStack(() =>
+            channel.makeUnaryRequest(
+              path, ser, de, req, opts?.metadata ?? new grpc.Metadata(), callOptions(opts),
+              (err, res) => (err ? reject(RpcError.from(err)) : resolve(res)),
+            ),
           );
           bindSignal(call, opts?.signal);
         });
     case "server_streaming":
       return (req: unknown, opts?: CallOptions) => {
-        const call = channel.makeServerStreamRequest(
-          path, ser, de, req, opts?.metadata ?? new grpc.Metadata(), callOptions(opts),
+        const call = withoutStack(() =>
+          channel.makeServerStreamRequest(path, ser, de, req, opts?.metadata ?? new grpc.Metadata(), callOptions(opts)),
         );
         bindSignal(call, opts?.signal);
         return readAll(call);
@@ -97,17 +113,19 @@ function methodClient(channel: grpc.Client, path: string, m: DescMethod): unknow
     case "client_streaming":
       return (reqs: AsyncIterable<unknown>, opts?: CallOptions) =>
         new Promise((resolve, reject) => {
-          const call = channel.makeClientStreamRequest(
-            path, ser, de, opts?.metadata ?? new grpc.Metadata(), callOptions(opts),
-            (err, res) => (err ? reject(RpcError.from(err)) : resolve(res)),
+          const call = withoutStack(() =>
+            channel.makeClientStreamRequest(
+              path, ser, de, opts?.metadata ?? new grpc.Metadata(), callOptions(opts),
+              (err, res) => (err ? reject(RpcError.from(err)) : resolve(res)),
+            ),
           );
           bindSignal(call, opts?.signal);
           writeAll(call, reqs).catch(() => call.cancel());
         });
     case "bidi_streaming":
       return (reqs: AsyncIterable<unknown>, opts?: CallOptions) => {
-        const call = channel.makeBidiStreamRequest(
-          path, ser, de, opts?.metadata ?? new grpc.Metadata(), callOptions(opts),
+        const call = withoutStack(() =>
+          channel.makeBidiStreamRequest(path, ser, de, opts?.metadata ?? new grpc.Metadata(), callOptions(opts)),
         );
         bindSignal(call, opts?.signal);
         writeAll(call, reqs).catch(() => call.cancel());

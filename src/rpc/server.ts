@@ -72,15 +72,39 @@ export function addServices(server: grpc.Server, registrations: Iterable<Service
 
 type AnyImpl = (arg: unknown, ctx: HandlerContext) => unknown;
 
-type SurfaceCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
+type SurfaceCall =
+  | grpc.ServerUnaryCall<unknown, unknown>
+  | grpc.ServerReadableStream<unknown, unknown>
+  | grpc.ServerWritableStream<unknown, unknown>;
 
-function contextOf(call: SurfaceCall): HandlerContext {
-  const ac = new AbortController();
-  (call as grpc.ServerUnaryCall<unknown, unknown>).once("cancelled", () =>
-    ac.abort(new RpcError(Code.CANCELLED, "call cancelled")),
-  );
-  return { metadata: call.metadata, signal: ac.signal, peer: call.getPeer() };
+/**
+ * The handler's view of a call, built lazily: grpc-js reports "cancelled" when
+ * any call's stream closes, answered or not, so the abort signal (and its
+ * listener) exists only for handlers that ask for it, and fires only while the
+ * call is still unanswered.
+ */
+function contextOf(call: SurfaceCall, answered: () => boolean): HandlerContext {
+  let ac: AbortController | undefined;
+  return {
+    metadata: call.metadata,
+    get peer() {
+      return call.getPeer();
+    },
+    get signal() {
+      if (!ac) {
+        const controller = (ac = new AbortController());
+        (call as grpc.ServerUnaryCall<unknown, unknown>).once("cancelled", () => {
+          if (!answered()) controller.abort(new RpcError(Code.CANCELLED, "call cancelled"));
+        });
+        if ((call as { cancelled?: boolean }).cancelled) controller.abort(new RpcError(Code.CANCELLED, "call cancelled"));
+      }
+      return ac.signal;
+    },
+  };
 }
+
+const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  typeof v === "object" && v !== null && typeof (v as { then?: unknown }).then === "function";
 
 function unimplemented(m: DescMethod): grpc.ServiceError {
   const s = toStatus(new RpcError(Code.UNIMPLEMENTED, `method ${m.name} not implemented`));
@@ -92,36 +116,49 @@ function adaptHandler(m: DescMethod, fn: AnyImpl | undefined): grpc.UntypedHandl
     case "unary":
       return ((call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
         if (!fn) return cb(unimplemented(m));
+        let answered = false;
+        const reply: grpc.sendUnaryData<unknown> = (err, res) => {
+          answered = true;
+          cb(err, res);
+        };
         let result: unknown;
         try {
-          result = fn(call.request, contextOf(call));
+          result = fn(call.request, contextOf(call, () => answered));
         } catch (err) {
-          return cb(toStatus(err));
+          return reply(toStatus(err));
         }
-        Promise.resolve(result).then(
-          (res) => cb(null, res),
-          (err) => cb(toStatus(err)),
+        if (!isThenable(result)) return reply(null, result);
+        result.then(
+          (res) => reply(null, res),
+          (err) => reply(toStatus(err)),
         );
       }) as grpc.handleUnaryCall<unknown, unknown>;
     case "client_streaming":
       return ((call: grpc.ServerReadableStream<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
         if (!fn) return cb(unimplemented(m));
+        let answered = false;
         Promise.resolve()
-          .then(() => fn(requests(call), contextOf(call)))
+          .then(() => fn(requests(call), contextOf(call, () => answered)))
           .then(
-            (res) => cb(null, res),
-            (err) => cb(toStatus(err)),
+            (res) => {
+              answered = true;
+              cb(null, res);
+            },
+            (err) => {
+              answered = true;
+              cb(toStatus(err));
+            },
           );
       }) as grpc.handleClientStreamingCall<unknown, unknown>;
     case "server_streaming":
       return ((call: grpc.ServerWritableStream<unknown, unknown>) => {
         if (!fn) return call.emit("error", unimplemented(m));
-        void pipeOut(call, () => fn(call.request, contextOf(call)) as AsyncIterable<unknown>);
+        void pipeOut(call, (answered) => fn(call.request, contextOf(call, answered)) as AsyncIterable<unknown>);
       }) as grpc.handleServerStreamingCall<unknown, unknown>;
     case "bidi_streaming":
       return ((call: grpc.ServerDuplexStream<unknown, unknown>) => {
         if (!fn) return call.emit("error", unimplemented(m));
-        void pipeOut(call, () => fn(requests(call), contextOf(call)) as AsyncIterable<unknown>);
+        void pipeOut(call, (answered) => fn(requests(call), contextOf(call, answered)) as AsyncIterable<unknown>);
       }) as grpc.handleBidiStreamingCall<unknown, unknown>;
   }
 }
@@ -138,12 +175,13 @@ function requests(call: grpc.ServerReadableStream<unknown, unknown> | grpc.Serve
 /** Writes a handler's output stream to the call, honouring back-pressure. */
 async function pipeOut(
   call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>,
-  produce: () => AsyncIterable<unknown>,
+  produce: (answered: () => boolean) => AsyncIterable<unknown>,
 ): Promise<void> {
   let cancelled = false;
+  let done = false;
   call.once("cancelled", () => (cancelled = true));
   try {
-    for await (const msg of produce()) {
+    for await (const msg of produce(() => done)) {
       if (cancelled) return;
       if (!call.write(msg)) {
         await new Promise<void>((resolve) => {
@@ -157,8 +195,10 @@ async function pipeOut(
         });
       }
     }
+    done = true;
     if (!cancelled) call.end();
   } catch (err) {
+    done = true;
     if (!cancelled) call.emit("error", toStatus(err));
   }
 }

@@ -1,0 +1,307 @@
+// Benchmarks the four host->plugin pairs (go->go, ts->go, go->ts, ts->ts) on
+// the same work and compares each figure with go->go.
+//
+//   npm run bench            (= node scripts/interop-build.mjs && tsx bench/run.ts)
+//   BENCH_QUICK=1 npm run bench                      smoke run
+//   BENCH_N_SMALL=2000 BENCH_N_LARGE=200 BENCH_WARMUP=200 BENCH_START_N=5 BENCH_REPEAT=3
+//   (or flags: --quick --n-small=N --n-large=N --warmup=N --start-n=N --repeat=N)
+//
+// Hosts: interop/.bin/goplugin-host and bench/ts-host.ts; plugins:
+// interop/.bin/goplugin-test and test/fixtures/ts-plugin.ts. The TS side runs
+// from esbuild bundles in bench/.build (no tsx at bench time), each host and
+// plugin in its own node process. Writes bench/results/latest.json and
+// bench/results/latest.md and prints the table.
+import { cpus, arch, loadavg, release, totalmem, type } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { buildBundles, goVersion, pluginCommand, ROOT, runHost, Sandbox, type HostResult, type Side } from "./lib.js";
+
+const PAIRS: Array<[Side, Side]> = [
+  ["go", "go"],
+  ["ts", "go"],
+  ["go", "ts"],
+  ["ts", "ts"],
+];
+const SMALL = 16;
+const LARGE = 1048576;
+
+function setting(flag: string, envName: string, def: number): number {
+  const arg = process.argv.find((a) => a.startsWith(`--${flag}=`));
+  const raw = arg ? arg.slice(flag.length + 3) : process.env[envName];
+  if (raw === undefined || raw === "") return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${envName} / --${flag}: not a positive integer: ${raw}`);
+  return n;
+}
+
+const quick = process.env.BENCH_QUICK === "1" || process.argv.includes("--quick");
+const config = {
+  quick,
+  n_small: setting("n-small", "BENCH_N_SMALL", quick ? 200 : 2000),
+  n_large: setting("n-large", "BENCH_N_LARGE", quick ? 20 : 200),
+  warmup: setting("warmup", "BENCH_WARMUP", quick ? 20 : 200),
+  start_spawns: setting("start-n", "BENCH_START_N", quick ? 2 : 5),
+  /** Bench runs per pair and payload (rounds interleaved); each figure is the median over them. */
+  repeat: setting("repeat", "BENCH_REPEAT", quick ? 1 : 3),
+};
+
+const pairName = ([h, p]: [Side, Side]) => `${h}->${p}`;
+const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+const round1 = (f: number) => Math.round(f * 10) / 10;
+const round2 = (f: number) => Math.round(f * 100) / 100;
+const log = (s: string) => process.stderr.write(s + "\n");
+
+interface Row {
+  pair: string;
+  payload: number;
+  p50_us: number | null;
+  p99_us: number | null;
+  calls_per_s_c1: number | null;
+  calls_per_s_c64: number | null;
+  mb_per_s: number | null;
+  start_ms: number | null;
+  broker_dial_us: number | null;
+  mtls_start_extra_ms: number | null;
+  ratio_p50_vs_go: number | null;
+  // extras
+  mean_us: number | null;
+  start_ms_median: number | null;
+  start_ms_mtls_median: number | null;
+  ok: boolean;
+  error: string;
+}
+
+async function main(): Promise<void> {
+  const t0 = Date.now();
+  log(`bench: building TS bundles into bench/.build …`);
+  buildBundles();
+  const sandbox = new Sandbox();
+  const notes: string[] = [];
+  const failingLeaks: string[] = [];
+  const goBrokerSockets: Record<string, number> = {};
+  let goSocketRuns = 0;
+  /**
+   * After each host run: stray processes are always a failure. Socket files
+   * are expected from the Go plugin only: go-plugin's AcceptAndServe keeps its
+   * brokered listeners until the broker closes, and the plugin process exits
+   * first, so those sockets are never unlinked (upstream behaviour; counted
+   * and removed). Anything else left behind is a failure.
+   */
+  const afterRun = async (label: string, pluginSide: Side) => {
+    const { processes, files } = await sandbox.check(label);
+    failingLeaks.push(...processes.map((p) => `${label}: ${p} still running after the host exited`));
+    const sockets = files.filter((f) => /^plugin\d+$/.test(f));
+    if (pluginSide === "go" && sockets.length === files.length) {
+      if (files.length) {
+        goBrokerSockets[label] = (goBrokerSockets[label] ?? 0) + files.length;
+        goSocketRuns++;
+      }
+    } else if (files.length) {
+      failingLeaks.push(`${label}: left ${files.join(", ")} in TMPDIR`);
+    }
+  };
+  const cleanup = () => sandbox.dispose();
+  process.once("SIGINT", () => {
+    cleanup();
+    process.exit(130);
+  });
+  try {
+    log(`bench: ${JSON.stringify(config)}`);
+    // 1. Calls: every pair at 16 B, then every pair at 1 MiB.
+    const bench = new Map<string, HostResult>();
+    const runs = new Map<string, HostResult[]>();
+    for (let round = 0; round < config.repeat; round++) {
+      for (const payload of [SMALL, LARGE]) {
+        const n = payload === SMALL ? config.n_small : config.n_large;
+        for (const pair of PAIRS) {
+          const label = `${pairName(pair)} ${fmtPayload(payload)}`;
+          const s = Date.now();
+          const r = await runHost(sandbox, pair[0], [
+            "-cmd", pluginCommand(pair[1]),
+            "-scenario", "bench",
+            "-payload", String(payload),
+            "-n", String(n),
+            "-warmup", String(config.warmup),
+          ]);
+          await afterRun(label, pair[1]);
+          const key = `${pairName(pair)}/${payload}`;
+          runs.set(key, [...(runs.get(key) ?? []), r]);
+          log(
+            `  ${config.repeat > 1 ? `[${round + 1}/${config.repeat}] ` : ""}${label.padEnd(14)} ${r.ok ? "ok " : "ERR"} ` +
+              `p50 ${r.p50_us} µs, p99 ${r.p99_us} µs, c1 ${r.calls_per_s_c1}/s, ` +
+              `c64 ${r.calls_per_s_c64}/s, start ${r.start_ms} ms, broker dial ${r.broker_dial_us} µs (${((Date.now() - s) / 1000).toFixed(1)} s)` +
+              (r.ok ? "" : `\n    error: ${r.error}`),
+          );
+        }
+      }
+    }
+    for (const [key, rs] of runs) bench.set(key, medianResult(rs));
+
+    // 2. Start: median of N spawns, without and with AutoMTLS.
+    const starts = new Map<string, { plain: HostResult; mtls: HostResult }>();
+    for (const pair of PAIRS) {
+      // -raw-stderr (Go host only): keeps the plugin's stderr for error notes.
+      const args = ["-cmd", pluginCommand(pair[1]), "-scenario", "bench-start", "-n", String(config.start_spawns)];
+      if (pair[0] === "go") args.push("-raw-stderr");
+      const plain = await runHost(sandbox, pair[0], args);
+      await afterRun(`${pairName(pair)} bench-start`, pair[1]);
+      const mtls = await runHost(sandbox, pair[0], [...args, "-automtls"]);
+      await afterRun(`${pairName(pair)} bench-start -automtls`, pair[1]);
+      starts.set(pairName(pair), { plain, mtls });
+      log(
+        `  ${pairName(pair).padEnd(14)} start median ${plain.start_ms} ms${plain.ok ? "" : ` (ERR ${plain.error})`}, ` +
+          `with AutoMTLS ${mtls.start_ms} ms${mtls.ok ? "" : ` (ERR ${summarize(mtls)})`}`,
+      );
+      if (!mtls.ok) notes.push(`${pairName(pair)}: AutoMTLS start failed, so mtls_start_extra_ms is null: ${summarize(mtls)}`);
+      if (!plain.ok) notes.push(`${pairName(pair)}: bench-start failed: ${summarize(plain)}`);
+    }
+
+    // 3. Rows and ratios.
+    const rows: Row[] = [];
+    for (const payload of [SMALL, LARGE]) {
+      for (const pair of PAIRS) {
+        const r = bench.get(`${pairName(pair)}/${payload}`)!;
+        const st = starts.get(pairName(pair))!;
+        const plainStart = st.plain.ok ? num(st.plain.start_ms) : null;
+        const mtlsStart = st.mtls.ok ? num(st.mtls.start_ms) : null;
+        if (r.error) notes.push(`${pairName(pair)} ${fmtPayload(payload)}: ${r.error}`);
+        rows.push({
+          pair: pairName(pair),
+          payload,
+          p50_us: num(r.p50_us),
+          p99_us: num(r.p99_us),
+          calls_per_s_c1: num(r.calls_per_s_c1),
+          calls_per_s_c64: num(r.calls_per_s_c64),
+          mb_per_s: num(r.mb_per_s),
+          start_ms: num(r.start_ms),
+          broker_dial_us: num(r.broker_dial_us),
+          mtls_start_extra_ms: plainStart !== null && mtlsStart !== null ? round1(mtlsStart - plainStart) : null,
+          ratio_p50_vs_go: null,
+          mean_us: num(r.mean_us),
+          start_ms_median: plainStart,
+          start_ms_mtls_median: mtlsStart,
+          ok: r.ok,
+          error: r.error,
+        });
+      }
+    }
+    for (const row of rows) {
+      const go = rows.find((r) => r.pair === "go->go" && r.payload === row.payload)!;
+      row.ratio_p50_vs_go = ratio(row.p50_us, go.p50_us);
+    }
+    notes.push(...failingLeaks.map((l) => `LEAK: ${l}`));
+    const goSockets = Object.values(goBrokerSockets).reduce((a, b) => a + b, 0);
+    if (goSockets) {
+      notes.push(
+        `the Go plugin (upstream go-plugin) left ${goSockets} brokered unix socket files over ${goSocketRuns} runs ` +
+          `(AcceptAndServe listeners outlive the process); the bench ran every host with a private TMPDIR and removed them`,
+      );
+    }
+
+    const result = {
+      machine: {
+        cpus: cpus().length,
+        model: cpus()[0]?.model ?? "unknown",
+        os: `${type()} ${release()}`,
+        arch: arch(),
+        total_mem_gb: round1(totalmem() / 2 ** 30),
+        loadavg_at_end: loadavg().map(round2),
+      },
+      node: process.version,
+      go: goVersion(),
+      date: new Date().toISOString(),
+      config,
+      rows,
+      leaks: { failing: failingLeaks, go_plugin_broker_sockets: goBrokerSockets },
+      notes,
+    };
+    const dir = join(ROOT, "bench", "results");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "latest.json"), JSON.stringify(result, null, 2) + "\n");
+    const md = markdown(result, rows, notes);
+    writeFileSync(join(dir, "latest.md"), md);
+    process.stdout.write("\n" + md);
+    log(`bench: done in ${((Date.now() - t0) / 1000).toFixed(1)} s; wrote bench/results/latest.json and latest.md`);
+    if (rows.some((r) => !r.ok) || failingLeaks.length) process.exitCode = 1;
+  } finally {
+    cleanup();
+  }
+}
+
+/** Field-wise median of several bench results (only the ok ones, if any). */
+function medianResult(rs: HostResult[]): HostResult {
+  if (rs.length === 1) return rs[0]!;
+  const ok = rs.filter((r) => r.ok);
+  if (!ok.length) return rs[0]!;
+  const out: HostResult = { ...ok[0]!, error: rs.filter((r) => !r.ok).map((r) => r.error).join("; ") };
+  for (const k of ["start_ms", "p50_us", "p99_us", "mean_us", "calls_per_s_c1", "calls_per_s_c64", "mb_per_s", "broker_dial_us"]) {
+    const xs = ok.map((r) => num(r[k])).filter((x): x is number => x !== null).sort((a, b) => a - b);
+    out[k] = xs.length ? xs[Math.floor((xs.length - 1) / 2)]! : null;
+  }
+  return out;
+}
+
+/** First line of a host's error, plus the plugin's last stderr line when the Go host captured it. */
+function summarize(r: HostResult): string {
+  const first = r.error.split("\n").map((l) => l.trim()).filter(Boolean).slice(0, 2).join(" ");
+  const raw = typeof r.raw_stderr === "string" ? r.raw_stderr : "";
+  const errLine = raw.split("\n").reverse().find((l) => /error|fatal|panic/i.test(l));
+  return errLine ? `${first} — plugin stderr: ${errLine.trim().slice(0, 300)}` : first;
+}
+
+function ratio(v: number | null, go: number | null): number | null {
+  return v !== null && go !== null && go !== 0 ? round2(v / go) : null;
+}
+
+function fmtPayload(p: number): string {
+  return p >= 1048576 && p % 1048576 === 0 ? `${p / 1048576} MiB` : `${p} B`;
+}
+
+function fmtNum(v: number | null): string {
+  if (v === null) return "n/a";
+  if (Math.abs(v) >= 10000) return Math.round(v).toLocaleString("en-US");
+  if (Math.abs(v) >= 100) return v.toFixed(0);
+  if (Math.abs(v) >= 1) return v.toFixed(1);
+  return v.toFixed(3);
+}
+
+function cell(v: number | null, go: number | null, withRatio = true): string {
+  const r = withRatio ? ratio(v, go) : null;
+  return r === null ? fmtNum(v) : `${fmtNum(v)} (${r.toFixed(2)}×)`;
+}
+
+function markdown(result: { machine: Record<string, unknown>; node: string; go: string; date: string; config: typeof config }, rows: Row[], notes: string[]): string {
+  const m = result.machine;
+  const lines = [
+    `# go-plugin gRPC benchmark: TypeScript vs Go`,
+    ``,
+    `${result.date} · ${m.cpus} × ${m.model} · ${m.os} · node ${result.node} · ${result.go}`,
+    `calls: n=${result.config.n_small} at 16 B, n=${result.config.n_large} at 1 MiB, warmup ${result.config.warmup}` +
+      `${result.config.repeat > 1 ? `, median of ${result.config.repeat} interleaved runs` : ""}; ` +
+      `start: median of ${result.config.start_spawns} spawns${result.config.quick ? " · QUICK run" : ""}`,
+    ``,
+    `In parentheses: value ÷ go->go at the same payload (latencies and start: higher is worse; calls/s and MB/s: lower is worse).`,
+    `start ms = spawn → first Echo OK in the bench run (one sample per run); start med = median of the bench-start spawns; ` +
+      `mTLS extra = median start with AutoMTLS − without.`,
+    ``,
+    `| pair | payload | p50 µs | p99 µs | c1 calls/s | c64 calls/s | MB/s | start ms | start med ms | broker dial µs | mTLS extra ms |`,
+    `|---|---|---|---|---|---|---|---|---|---|---|`,
+  ];
+  for (const r of rows) {
+    const go = rows.find((g) => g.pair === "go->go" && g.payload === r.payload)!;
+    const isGo = r.pair === "go->go";
+    lines.push(
+      `| ${r.pair} | ${fmtPayload(r.payload)} | ${cell(r.p50_us, go.p50_us, !isGo)} | ${cell(r.p99_us, go.p99_us, !isGo)} | ` +
+        `${cell(r.calls_per_s_c1, go.calls_per_s_c1, !isGo)} | ${cell(r.calls_per_s_c64, go.calls_per_s_c64, !isGo)} | ` +
+        `${cell(r.mb_per_s, go.mb_per_s, !isGo)} | ${cell(r.start_ms, go.start_ms, !isGo)} | ${cell(r.start_ms_median, go.start_ms_median, !isGo)} | ` +
+        `${cell(r.broker_dial_us, go.broker_dial_us, !isGo)} | ${cell(r.mtls_start_extra_ms, go.mtls_start_extra_ms, !isGo && (go.mtls_start_extra_ms ?? 0) > 0)} |`,
+    );
+  }
+  if (notes.length) {
+    lines.push(``, `Notes:`, ``);
+    for (const n of notes) lines.push(`- ${n.replace(/\n/g, " ")}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+await main();
