@@ -1,0 +1,66 @@
+import type * as grpc from "@grpc/grpc-js";
+import type { Broker } from "../broker/broker.js";
+import { Client, type ClientConfig } from "../goplugin/client.js";
+import type { HandshakeConfig } from "../goplugin/handshake.js";
+import { textLogger, type Logger } from "../goplugin/logger.js";
+import { envConfigToCmdEnv, type EnvConfig } from "./env-config.js";
+import { loopLogger } from "./logger.js";
+
+/** One step of a LOOP host's work, for tracing (`onEvent`). */
+export interface LoopEvent {
+  /** "serve": a host-side broker id was served; "dial": a plugin id was dialed; "rpc": a factory call. */
+  kind: "launch" | "serve" | "dial" | "rpc" | "close";
+  name: string;
+  id?: number;
+  detail?: string;
+  ms?: number;
+}
+
+/** How to start a LOOP plugin process. */
+export interface LoopLaunchConfig {
+  /** The plugin command (no shell). */
+  cmd: { command: string; args?: readonly string[]; cwd?: string };
+  /** The LOOP environment contract; every variable is passed, zero values included. */
+  env?: EnvConfig;
+  /** Extra variables (a plugin's `.env`), placed before the LOOP ones like core does. */
+  extraEnv?: Record<string, string>;
+  /** Pass the host's own environment too (Go LOOP hosts do not). */
+  inheritEnv?: boolean;
+  logger?: Logger;
+  startTimeoutMs?: number;
+  onEvent?: (e: LoopEvent) => void;
+  /** go-plugin Client options to override. */
+  clientOptions?: Partial<ClientConfig>;
+}
+
+/** A launched LOOP plugin: its go-plugin client, main channel and broker. */
+export interface LoopConnection {
+  client: Client;
+  channel: grpc.Client;
+  broker: Broker;
+}
+
+/** Launches a LOOP plugin with go-plugin's gRPC protocol and the LOOP handshake. */
+export function loopClient(kind: string, handshake: HandshakeConfig, c: LoopLaunchConfig): Client {
+  const env = Object.fromEntries([...Object.entries(c.extraEnv ?? {}), ...envConfigToCmdEnv(c.env ?? {})]);
+  return new Client({
+    handshakeConfig: handshake,
+    plugins: { [kind]: { grpcClient: (ctx) => ctx } },
+    cmd: { ...c.cmd, env },
+    skipHostEnv: !c.inheritEnv,
+    allowedProtocols: ["grpc"],
+    managed: true,
+    startTimeoutMs: c.startTimeoutMs,
+    logger: loopLogger(c.logger ?? textLogger()),
+    stdin: "ignore",
+    ...c.clientOptions,
+  });
+}
+
+/** Times `f` and reports it as one event. */
+export async function traced<T>(onEvent: LoopLaunchConfig["onEvent"], e: Omit<LoopEvent, "ms">, f: () => Promise<T>, detail?: (v: T) => Partial<LoopEvent>): Promise<T> {
+  const t0 = performance.now();
+  const v = await f();
+  onEvent?.({ ...e, ms: performance.now() - t0, ...detail?.(v) });
+  return v;
+}

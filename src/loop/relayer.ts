@@ -1,0 +1,195 @@
+import type * as grpc from "@grpc/grpc-js";
+import type { JsonObject } from "@bufbuild/protobuf";
+import {
+  PluginRelayer as PluginRelayerService,
+  Relayer as RelayerService,
+  type CCIPProviderArgs,
+} from "../gen/loop/internal/pb/relayer_pb.js";
+import type { Head } from "../gen/loop/internal/pb/contract_reader_pb.js";
+import type { Broker } from "../broker/broker.js";
+import { createClient, type ClientOf } from "../rpc/client.js";
+import { service, type ServiceRegistration } from "../rpc/server.js";
+import { Code, RpcError } from "../rpc/status.js";
+import { KeystoreClient } from "./keystore.js";
+import { loopServiceServer, type LoopService } from "./service.js";
+import { fromBigIntWire, jobIdFromUuid, toBigIntWire, uuidFromJobId } from "./wire.js";
+
+/** What a job asks of a relayer: `loop.RelayArgs`, with the job id as a UUID. */
+export interface RelayArgs {
+  externalJobId: string;
+  jobId: number;
+  contractId: string;
+  new: boolean;
+  relayConfig: Uint8Array;
+  /** e.g. "median", "plugin", "mercury" */
+  providerType: string;
+}
+
+export interface PluginArgs {
+  transmitterId: string;
+  pluginConfig: Uint8Array;
+}
+
+export const relayArgs = {
+  toWire: (a: RelayArgs) => ({
+    externalJobID: jobIdFromUuid(a.externalJobId),
+    jobID: a.jobId,
+    contractID: a.contractId,
+    new: a.new,
+    relayConfig: a.relayConfig,
+    providerType: a.providerType,
+  }),
+  fromWire: (m: { externalJobID: Uint8Array; jobID: number; contractID: string; new: boolean; relayConfig: Uint8Array; providerType: string } | undefined): RelayArgs => {
+    if (!m) throw new RangeError("relayArgs: missing");
+    return { externalJobId: uuidFromJobId(m.externalJobID), jobId: m.jobID, contractId: m.contractID, new: m.new, relayConfig: m.relayConfig, providerType: m.providerType };
+  },
+};
+export const pluginArgs = {
+  toWire: (a: PluginArgs) => ({ transmitterID: a.transmitterId, pluginConfig: a.pluginConfig }),
+  fromWire: (m: { transmitterID: string; pluginConfig: Uint8Array } | undefined): PluginArgs => ({ transmitterId: m?.transmitterID ?? "", pluginConfig: m?.pluginConfig ?? new Uint8Array() }),
+};
+
+export interface ChainStatus {
+  id: string;
+  enabled: boolean;
+  config: string;
+}
+export interface ChainInfo {
+  familyName: string;
+  chainId: string;
+  networkName: string;
+  networkNameFull: string;
+}
+export interface NodeStatus {
+  chainId: string;
+  name: string;
+  config: string;
+  state: string;
+}
+
+/** The chain-facing half of `loop.Relayer` (provider factories return broker ids). */
+export interface RelayerApi {
+  getChainStatus(): Promise<ChainStatus>;
+  getChainInfo(): Promise<ChainInfo>;
+  listNodeStatuses(pageSize: number, pageToken: string): Promise<{ nodes: NodeStatus[]; total: number; nextPageToken: string }>;
+  transact(from: string, to: string, amount: bigint, balanceCheck: boolean): Promise<void>;
+  replay(fromBlock: string, args: JsonObject): Promise<void>;
+  latestHead(): Promise<Head | undefined>;
+  finalizedHead(): Promise<Head | undefined>;
+}
+
+/** Client of `loop.Relayer` on a dialed relayer connection. */
+export class RelayerClient implements RelayerApi {
+  readonly rpc: ClientOf<typeof RelayerService>;
+  constructor(readonly channel: grpc.Client) {
+    this.rpc = createClient(RelayerService, channel);
+  }
+  async getChainStatus(): Promise<ChainStatus> {
+    const c = (await this.rpc.getChainStatus({})).chain;
+    return { id: c?.id ?? "", enabled: c?.enabled ?? false, config: c?.config ?? "" };
+  }
+  async getChainInfo(): Promise<ChainInfo> {
+    const c = (await this.rpc.getChainInfo({})).chainInfo;
+    return { familyName: c?.familyName ?? "", chainId: c?.chainId ?? "", networkName: c?.networkName ?? "", networkNameFull: c?.networkNameFull ?? "" };
+  }
+  async listNodeStatuses(pageSize: number, pageToken = "") {
+    const r = await this.rpc.listNodeStatuses({ pageSize, pageToken });
+    return { nodes: r.nodes.map((n) => ({ chainId: n.chainID, name: n.name, config: n.config, state: n.state })), total: r.total, nextPageToken: r.nextPageToken };
+  }
+  async transact(from: string, to: string, amount: bigint, balanceCheck: boolean) {
+    await this.rpc.transact({ from, to, amount: toBigIntWire(amount), balanceCheck });
+  }
+  async replay(fromBlock: string, args: JsonObject) {
+    await this.rpc.replay({ fromBlock, args });
+  }
+  async latestHead() {
+    return (await this.rpc.latestHead({})).head;
+  }
+  async finalizedHead() {
+    return (await this.rpc.finalizedHead({})).head;
+  }
+  /** Broker id of a new plugin provider (e.g. providerType "median"). */
+  async newPluginProvider(relay: RelayArgs, plugin: PluginArgs): Promise<number> {
+    return (await this.rpc.newPluginProvider({ relayArgs: relayArgs.toWire(relay), pluginArgs: pluginArgs.toWire(plugin) })).pluginProviderID;
+  }
+  async newConfigProvider(relay: RelayArgs): Promise<number> {
+    return (await this.rpc.newConfigProvider({ relayArgs: relayArgs.toWire(relay) })).configProviderID;
+  }
+  async newContractReader(config: Uint8Array): Promise<number> {
+    return (await this.rpc.newContractReader({ contractReaderConfig: config })).contractReaderID;
+  }
+  async newContractWriter(config: Uint8Array): Promise<number> {
+    return (await this.rpc.newContractWriter({ contractWriterConfig: config })).contractWriterID;
+  }
+  async newCCIPProvider(args: CCIPProviderArgs): Promise<number> {
+    return (await this.rpc.newCCIPProvider({ ccipProviderArgs: args })).ccipProviderID;
+  }
+}
+
+/** A relayer implemented in TypeScript; provider factories name the services to serve. */
+export interface RelayerImpl extends Partial<RelayerApi>, LoopService {
+  newPluginProvider?(relay: RelayArgs, plugin: PluginArgs): Promise<Iterable<ServiceRegistration>>;
+}
+
+const unimplemented = (m: string) => new RpcError(Code.UNIMPLEMENTED, `method ${m} not implemented`);
+
+export function relayerServer(impl: RelayerImpl, broker: Broker): ServiceRegistration {
+  const need = <K extends keyof RelayerImpl>(k: K): NonNullable<RelayerImpl[K]> => {
+    const f = impl[k];
+    if (!f) throw unimplemented(String(k));
+    return (f as (...a: never[]) => unknown).bind(impl) as NonNullable<RelayerImpl[K]>;
+  };
+  return service(RelayerService, {
+    getChainStatus: async () => ({ chain: await need("getChainStatus")() }),
+    getChainInfo: async () => ({ chainInfo: await need("getChainInfo")() }),
+    listNodeStatuses: async (r) => {
+      const res = await need("listNodeStatuses")(r.pageSize, r.pageToken);
+      return { nodes: res.nodes.map((n) => ({ chainID: n.chainId, name: n.name, config: n.config, state: n.state })), total: res.total, nextPageToken: res.nextPageToken };
+    },
+    transact: async (r) => {
+      await need("transact")(r.from, r.to, fromBigIntWire(r.amount) ?? 0n, r.balanceCheck);
+      return {};
+    },
+    replay: async (r) => {
+      await need("replay")(r.fromBlock, r.args ?? {});
+      return {};
+    },
+    latestHead: async () => ({ head: await need("latestHead")() }),
+    finalizedHead: async () => ({ head: await need("finalizedHead")() }),
+    newPluginProvider: async (r) => {
+      const services = await need("newPluginProvider")(relayArgs.fromWire(r.relayArgs), pluginArgs.fromWire(r.pluginArgs));
+      const id = broker.nextId();
+      await broker.acceptAndServe(id, services);
+      return { pluginProviderID: id };
+    },
+  });
+}
+
+/** Client of `loop.PluginRelayer` on a relayer plugin's main connection. */
+export class PluginRelayerClient {
+  private readonly rpc: ClientOf<typeof PluginRelayerService>;
+  constructor(channel: grpc.Client) {
+    this.rpc = createClient(PluginRelayerService, channel);
+  }
+  /** Sends the config and the broker ids the host serves; returns the relayer's broker id. */
+  async newRelayer(config: string, ids: { keystore: number; capabilityRegistry: number; csaKeystore: number }): Promise<number> {
+    const r = await this.rpc.newRelayer({ config, keystoreID: ids.keystore, capabilityRegistryID: ids.capabilityRegistry, keystoreCSAID: ids.csaKeystore });
+    return r.relayerID;
+  }
+}
+
+/** Plugin side of `loop.PluginRelayer`: dials the host's keystores, serves the new relayer. */
+export function pluginRelayerServer(
+  impl: { newRelayer(config: string, keystore: KeystoreClient, csaKeystore: KeystoreClient, capabilityRegistry: grpc.Client): Promise<RelayerImpl> },
+  broker: Broker,
+): ServiceRegistration {
+  return service(PluginRelayerService, {
+    newRelayer: async (r) => {
+      const [ks, csa, caps] = await Promise.all([broker.dial(r.keystoreID), broker.dial(r.keystoreCSAID), broker.dial(r.capabilityRegistryID)]);
+      const relayer = await impl.newRelayer(r.config, new KeystoreClient(ks), new KeystoreClient(csa), caps);
+      const id = broker.nextId();
+      await broker.acceptAndServe(id, [loopServiceServer(relayer), relayerServer(relayer, broker)]);
+      return { relayerID: id };
+    },
+  });
+}
