@@ -1,7 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { DescService } from "@bufbuild/protobuf";
 import type { Client } from "../goplugin/client.js";
-import type { ServiceRegistration } from "../rpc/server.js";
+import { addServices, type ServiceRegistration } from "../rpc/server.js";
 import { Codec } from "../gen/loop/internal/codec/codec_pb.js";
 import { ContractReader } from "../gen/loop/internal/pb/contract_reader_pb.js";
 import { MedianContract, OnchainConfigCodec, ReportCodec } from "../gen/loop/internal/pb/median_pb.js";
@@ -41,6 +41,8 @@ export interface MedianServiceConfig extends LoopLaunchConfig {
   errorLog: ErrorLog;
   /** JSON object for the deviation function; leave undefined for plugins built on chainlink-common v0.11.1. */
   deviationFuncDefinition?: Record<string, unknown>;
+  /** Each provider call the plugin makes through the host's proxy, with its status code. */
+  onProxiedCall?: (path: string, code: grpc.status) => void;
 }
 
 /**
@@ -79,7 +81,7 @@ export class MedianService implements AsyncDisposable {
       const l = await broker.accept(id);
       own(l);
       setup?.(l.server);
-      for (const s of services) (await import("../rpc/server.js")).addServices(l.server, [s]);
+      addServices(l.server, services);
       ev?.({ kind: "serve", name, id });
       return id;
     };
@@ -87,7 +89,7 @@ export class MedianService implements AsyncDisposable {
     const juelsId = await serve("JuelsPerFeeCoinDataSource", [dataSourceServer(this.cfg.juelsPerFeeCoin)]);
     const gasId = await serve("GasPriceSubunitsDataSource", [dataSourceServer(this.cfg.gasPriceSubunits)]);
     const upstream = this.cfg.provider.channel;
-    const providerId = await serve("MedianProvider (proxy)", [], (s) => registerProxy(s, MEDIAN_PROVIDER_SERVICES, () => upstream));
+    const providerId = await serve("MedianProvider (proxy)", [], (s) => registerProxy(s, MEDIAN_PROVIDER_SERVICES, () => upstream, this.cfg.onProxiedCall));
     const errorLogId = await serve("ErrorLog", [errorLogServer(this.cfg.errorLog)]);
     return traced(ev, { kind: "rpc", name: "PluginMedian/NewMedianFactory" }, () =>
       new PluginMedianClient(channel).newMedianFactory({

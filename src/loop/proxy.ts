@@ -16,20 +16,26 @@ export function registerProxy(
   server: grpc.Server,
   services: Iterable<DescService>,
   upstream: () => grpc.Client | Promise<grpc.Client>,
+  /** Called once per relayed call with its path and final status code. */
+  onCall?: (path: string, code: grpc.status) => void,
 ): string[] {
   const paths: string[] = [];
   for (const svc of services) {
     for (const m of svc.methods) {
       if (m.methodKind !== "unary") throw new Error(`proxy: ${svc.typeName}/${m.name} is ${m.methodKind}; only unary methods are relayed`);
       const path = `/${svc.typeName}/${m.name}`;
-      server.register(path, forwardUnary(path, upstream), identity, identity, "unary");
+      server.register(path, forwardUnary(path, upstream, onCall), identity, identity, "unary");
       paths.push(path);
     }
   }
   return paths;
 }
 
-function forwardUnary(path: string, upstream: () => grpc.Client | Promise<grpc.Client>): grpc.handleUnaryCall<Buffer, Buffer> {
+function forwardUnary(
+  path: string,
+  upstream: () => grpc.Client | Promise<grpc.Client>,
+  onCall?: (path: string, code: grpc.status) => void,
+): grpc.handleUnaryCall<Buffer, Buffer> {
   return (call, callback) => {
     Promise.resolve()
       .then(upstream)
@@ -41,6 +47,7 @@ function forwardUnary(path: string, upstream: () => grpc.Client | Promise<grpc.C
           let trailers: grpc.Metadata | undefined;
           const finish = () => {
             if (!reply || !trailers) return;
+            onCall?.(path, reply.err ? reply.err.code : grpc.status.OK);
             if (reply.err) callback({ code: reply.err.code, details: reply.err.details, metadata: trailers });
             else callback(null, reply.value, trailers);
           };
@@ -55,8 +62,10 @@ function forwardUnary(path: string, upstream: () => grpc.Client | Promise<grpc.C
           });
           call.once("cancelled", () => out.cancel());
         },
-        (err: unknown) =>
-          callback({ code: grpc.status.UNAVAILABLE, details: `proxy: upstream unavailable: ${(err as Error).message}` }),
+        (err: unknown) => {
+          onCall?.(path, grpc.status.UNAVAILABLE);
+          callback({ code: grpc.status.UNAVAILABLE, details: `proxy: upstream unavailable: ${(err as Error).message}` });
+        },
       );
   };
 }
