@@ -20,9 +20,15 @@ import { BIN, processAlive } from "./helpers.js";
 const PLUGIN = join(BIN, "loop-test-plugin");
 const keystore = { accounts: async () => [F.ACCOUNT], sign: async () => F.bytesAt(14, { 13: 37 }), decrypt: async () => F.bytesAt(18, { 17: 41 }) };
 
+const scratch: string[] = [];
+afterAll(() => {
+  for (const d of scratch) rmSync(d, { recursive: true, force: true });
+});
+
 function setup(extra: Partial<RelayerServiceConfig> = {}) {
   const logs: LogEntry[] = [];
   const socketDir = mkdtempSync(join(tmpdir(), "loop-"));
+  scratch.push(socketDir);
   const common = { logger: { log: (e: LogEntry) => logs.push(e) }, clientOptions: { unixSocketConfig: { tempDir: socketDir } } };
   const relayer = new RelayerService({
     cmd: { command: PLUGIN, args: ["-cmd", "relayer", "-static-checks"] },
