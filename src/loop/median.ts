@@ -1,6 +1,13 @@
 import type * as grpc from "@grpc/grpc-js";
 import { PluginMedian as PluginMedianService } from "../gen/loop/internal/pb/median_pb.js";
+import type { Broker } from "../broker/broker.js";
 import { createClient, type ClientOf } from "../rpc/client.js";
+import { service, type ServiceRegistration } from "../rpc/server.js";
+import { DataSourceClient } from "./datasource.js";
+import { ErrorLogClient } from "./errorlog.js";
+import { ProviderConnection } from "./provider-connection.js";
+import { reportingPluginFactoryServer, type ReportingPluginFactory } from "./reporting.js";
+import { loopServiceServer, type LoopService } from "./service.js";
 
 /** The broker ids and values of `loop.PluginMedian/NewMedianFactory`. */
 export interface MedianFactoryArgs {
@@ -33,4 +40,42 @@ export class PluginMedianClient {
     });
     return r.reportingPluginFactoryID;
   }
+}
+
+/** What a TypeScript median plugin implements: go-plugin's PluginMedian in TS terms. */
+export interface MedianPluginImpl {
+  newMedianFactory(args: {
+    provider: ProviderConnection;
+    contractId: string;
+    dataSource: DataSourceClient;
+    juelsPerFeeCoin: DataSourceClient;
+    gasPriceSubunits: DataSourceClient;
+    errorLog: ErrorLogClient;
+    deviationFuncDefinition?: Record<string, unknown>;
+  }): Promise<ReportingPluginFactory & LoopService>;
+}
+
+/**
+ * Plugin side of `loop.PluginMedian`: dials the five host-served ids, builds the
+ * factory, and serves it with `loop.Service` on a fresh broker id, as Go does.
+ */
+export function pluginMedianServer(impl: MedianPluginImpl, broker: Broker): ServiceRegistration {
+  return service(PluginMedianService, {
+    newMedianFactory: async (r) => {
+      const ids = [r.medianProviderID, r.dataSourceID, r.juelsPerFeeCoinDataSourceID, r.gasPriceSubunitsDataSourceID, r.errorLogID];
+      const [provider, ds, juels, gas, errorLog] = await Promise.all(ids.map((id) => broker.dial(id)));
+      const factory = await impl.newMedianFactory({
+        provider: new ProviderConnection(r.medianProviderID, provider!),
+        contractId: r.contractID,
+        dataSource: new DataSourceClient(ds!),
+        juelsPerFeeCoin: new DataSourceClient(juels!),
+        gasPriceSubunits: new DataSourceClient(gas!),
+        errorLog: new ErrorLogClient(errorLog!),
+        deviationFuncDefinition: r.deviationFuncDefinition?.length ? JSON.parse(new TextDecoder().decode(r.deviationFuncDefinition)) : undefined,
+      });
+      const id = broker.nextId();
+      await broker.acceptAndServe(id, [loopServiceServer(factory), reportingPluginFactoryServer(factory, broker)]);
+      return { reportingPluginFactoryID: id };
+    },
+  });
 }
