@@ -226,6 +226,26 @@ describe.each<Kind>(["go", "ts"])("TS host × %s plugin", (kind) => {
   });
 });
 
+describe("TS host × Go plugin specifics", () => {
+  test("a Go plugin's panic reaches the host logger at error, stack included (panic mode)", async () => {
+    const { client, logger } = newClient("go");
+    try {
+      const { test } = await client.dispense<TestClients>("test");
+      const err = await test.panic({ message: "invalid foo bar" }).catch((e) => e);
+      expect(err.code).toBe(Code.UNAVAILABLE);
+      await client.done;
+      const i = logger.entries.findIndex((e) => e.message.startsWith("panic: invalid foo bar"));
+      expect(i).toBeGreaterThanOrEqual(0);
+      const after = logger.entries.slice(i).filter((e) => e.name?.startsWith("plugin.goplugin-test"));
+      expect(after.length).toBeGreaterThan(5);
+      expect(after.every((e) => e.level === "error")).toBe(true);
+      expect(client.exitCode).toBe(2);
+    } finally {
+      await client.kill();
+    }
+  });
+});
+
 describe("TS host × TS plugin specifics", () => {
   test("tcp listener inside PLUGIN_MIN_PORT..PLUGIN_MAX_PORT", async () => {
     const { client } = newClient("ts", ["--network", "tcp"], { minPort: 23456, maxPort: 23470 });

@@ -1,0 +1,44 @@
+// go-plugin's Managed clients: killed by cleanupClients() and when the host exits.
+import { execFile } from "node:child_process";
+import { cleanupClients, Client } from "../src/index.js";
+import { goPluginCmd, processAlive, ROOT, TEST_HANDSHAKE, tsPluginCmd } from "./helpers.js";
+
+function runHost(...args: string[]): Promise<{ pid: number; code: number | null }> {
+  return new Promise((resolve, reject) => {
+    const p = execFile(process.execPath, ["--import", "tsx", "test/fixtures/managed-host.ts", ...args], { cwd: ROOT, timeout: 30_000 }, (err, stdout) => {
+      try {
+        resolve({ pid: JSON.parse(stdout.trim()).pid, code: p.exitCode });
+      } catch {
+        reject(err ?? new Error(`no pid from host: ${stdout}`));
+      }
+    });
+  });
+}
+
+async function gone(pid: number, ms = 3000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (!processAlive(pid)) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return !processAlive(pid);
+}
+
+test.each([[[]], [["--crash"]]])("a managed plugin dies with its host (%j)", async (args) => {
+  const { pid } = await runHost(...args);
+  expect(pid).toBeGreaterThan(0);
+  expect(await gone(pid)).toBe(true);
+});
+
+test("cleanupClients() kills every managed client gracefully, in parallel", async () => {
+  const clients = [goPluginCmd(), tsPluginCmd()].map(
+    (cmd) => new Client({ handshakeConfig: TEST_HANDSHAKE, plugins: { test: {} }, cmd, managed: true, stdin: "ignore", logger: { log() {} } }),
+  );
+  await Promise.all(clients.map((c) => c.ping()));
+  await cleanupClients();
+  for (const c of clients) {
+    expect(c.exited).toBe(true);
+    expect(c.forceKilled).toBe(false);
+    expect(processAlive(c.pid)).toBe(false);
+  }
+});
