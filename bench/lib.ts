@@ -14,6 +14,10 @@ export const GO_HOST = join(ROOT, "interop", ".bin", "goplugin-host");
 export const GO_PLUGIN = join(ROOT, "interop", ".bin", "goplugin-test");
 export const TS_HOST = join(BUILD, "ts-host.mjs");
 export const TS_PLUGIN = join(BUILD, "ts-plugin.mjs");
+/** LOOP median round hosts (Go: interop/loop/cmd/host; TS: bench/loop-ts-host.ts) and chainlink-common's test plugin. */
+export const LOOP_GO_HOST = join(ROOT, "interop", ".bin", "loop-host");
+export const LOOP_TS_HOST = join(BUILD, "loop-ts-host.mjs");
+export const LOOP_PLUGIN = join(ROOT, "interop", ".bin", "loop-test-plugin");
 
 export type Side = "go" | "ts";
 
@@ -27,6 +31,7 @@ export function buildBundles(): void {
   for (const [entry, out] of [
     ["test/fixtures/ts-plugin.ts", TS_PLUGIN],
     ["bench/ts-host.ts", TS_HOST],
+    ["bench/loop-ts-host.ts", LOOP_TS_HOST],
   ] as const) {
     execFileSync(
       esbuild,
@@ -34,7 +39,7 @@ export function buildBundles(): void {
       { cwd: ROOT, stdio: "inherit" },
     );
   }
-  for (const f of [GO_HOST, GO_PLUGIN, TS_HOST, TS_PLUGIN]) {
+  for (const f of [GO_HOST, GO_PLUGIN, TS_HOST, TS_PLUGIN, LOOP_GO_HOST, LOOP_TS_HOST, LOOP_PLUGIN]) {
     if (!existsSync(f)) throw new Error(`missing ${f} (run node scripts/interop-build.mjs)`);
   }
 }
@@ -43,8 +48,8 @@ export function pluginCommand(side: Side, nodeFlags: string[] = []): string {
   return side === "go" ? shq(GO_PLUGIN) : ["node", ...nodeFlags, shq(TS_PLUGIN)].join(" ");
 }
 
-export function hostArgv(side: Side, nodeFlags: string[] = [], tsHost = TS_HOST): [string, string[]] {
-  return side === "go" ? [GO_HOST, []] : [process.execPath, [...nodeFlags, tsHost]];
+export function hostArgv(side: Side, nodeFlags: string[] = [], tsHost = TS_HOST, goHost = GO_HOST): [string, string[]] {
+  return side === "go" ? [goHost, []] : [process.execPath, [...nodeFlags, tsHost]];
 }
 
 function shq(s: string): string {
@@ -143,9 +148,9 @@ export async function runHost(
   sandbox: Sandbox,
   host: Side,
   args: string[],
-  opts: { timeoutMs?: number; nodeFlags?: string[]; cwd?: string; hostScript?: string } = {},
+  opts: { timeoutMs?: number; nodeFlags?: string[]; cwd?: string; hostScript?: string; goHost?: string } = {},
 ): Promise<HostResult> {
-  const [cmd, pre] = hostArgv(host, opts.nodeFlags, opts.hostScript);
+  const [cmd, pre] = hostArgv(host, opts.nodeFlags, opts.hostScript, opts.goHost);
   const child = spawn(cmd, [...pre, ...args], {
     cwd: opts.cwd ?? ROOT,
     env: sandbox.env(),

@@ -11,10 +11,17 @@
 // from esbuild bundles in bench/.build (no tsx at bench time), each host and
 // plugin in its own node process. Writes bench/results/latest.json and
 // bench/results/latest.md and prints the table.
+//
+// LOOP section (BENCH_LOOP_N / --loop-n calls per figure): one OCR2 median
+// round, interop/.bin/loop-host (Go, chainlink-common's public API) vs
+// bench/loop-ts-host.ts (TS, src/loop), both driving chainlink-common
+// v0.11.1's Go test plugin as relayer and median; BENCH_REPEAT runs each,
+// interleaved; each figure is their median. Written as `loop` in latest.json
+// and as a second table in latest.md.
 import { cpus, arch, loadavg, release, totalmem, type } from "node:os";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildBundles, goVersion, pluginCommand, ROOT, runHost, Sandbox, type HostResult, type Side } from "./lib.js";
+import { buildBundles, goVersion, LOOP_GO_HOST, LOOP_PLUGIN, LOOP_TS_HOST, pluginCommand, ROOT, runHost, Sandbox, type HostResult, type Side } from "./lib.js";
 
 const PAIRS: Array<[Side, Side]> = [
   ["go", "go"],
@@ -43,6 +50,8 @@ const config = {
   start_spawns: setting("start-n", "BENCH_START_N", quick ? 2 : 5),
   /** Bench runs per pair and payload (rounds interleaved); each figure is the median over them. */
   repeat: setting("repeat", "BENCH_REPEAT", quick ? 1 : 3),
+  /** Timed calls per LOOP latency figure (Observation, ConfigDigestPrefix direct and proxied). */
+  loop_n: setting("loop-n", "BENCH_LOOP_N", quick ? 100 : 500),
 };
 
 const pairName = ([h, p]: [Side, Side]) => `${h}->${p}`;
@@ -189,6 +198,9 @@ async function main(): Promise<void> {
       const go = rows.find((r) => r.pair === "go->go" && r.payload === row.payload)!;
       row.ratio_p50_vs_go = ratio(row.p50_us, go.p50_us);
     }
+    // 4. LOOP: one median round per run, Go host and TS host interleaved.
+    const loop = await benchLoop(sandbox, failingLeaks, notes);
+
     notes.push(...failingLeaks.map((l) => `LEAK: ${l}`));
     const goSockets = Object.values(goBrokerSockets).reduce((a, b) => a + b, 0);
     if (goSockets) {
@@ -212,17 +224,18 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       config,
       rows,
+      loop,
       leaks: { failing: failingLeaks, go_plugin_broker_sockets: goBrokerSockets },
       notes,
     };
     const dir = join(ROOT, "bench", "results");
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, "latest.json"), JSON.stringify(result, null, 2) + "\n");
-    const md = markdown(result, rows, notes);
+    const md = markdown(result, rows, notes) + loopMarkdown(loop, config);
     writeFileSync(join(dir, "latest.md"), md);
     process.stdout.write("\n" + md);
     log(`bench: done in ${((Date.now() - t0) / 1000).toFixed(1)} s; wrote bench/results/latest.json and latest.md`);
-    if (rows.some((r) => !r.ok) || failingLeaks.length) process.exitCode = 1;
+    if (rows.some((r) => !r.ok) || !loop.go.ok || !loop.ts.ok || failingLeaks.length) process.exitCode = 1;
   } finally {
     cleanup();
   }
@@ -301,6 +314,145 @@ function markdown(result: { machine: Record<string, unknown>; node: string; go: 
     lines.push(``, `Notes:`, ``);
     for (const n of notes) lines.push(`- ${n.replace(/\n/g, " ")}`);
   }
+  return lines.join("\n") + "\n";
+}
+
+
+// ---------------------------------------------------------------------------
+// LOOP: median round, Go host vs TS host
+
+const LOOP_FIELDS = [
+  "start_to_first_report_ms",
+  "observation_p50_us",
+  "observation_mean_us",
+  "observation_p99_us",
+  "digest_prefix_p50_us",
+  "digest_prefix_mean_us",
+  "digest_prefix_p99_us",
+  "proxied_prefix_p50_us",
+  "proxied_prefix_mean_us",
+  "proxied_prefix_p99_us",
+  "close_ms",
+] as const;
+type LoopField = (typeof LOOP_FIELDS)[number];
+
+type LoopRow = Record<LoopField, number | null> & {
+  ok: boolean;
+  error: string;
+  runs: number;
+  /** Per-run start → first report, in run order. */
+  start_to_first_report_ms_runs: Array<number | null>;
+  /** TS only: proxied − direct ConfigDigestPrefix p50 (µs), the cost of the host's proxy hop. */
+  proxy_hop_overhead_p50_us?: number | null;
+};
+
+interface LoopResult {
+  n: number;
+  repeat: number;
+  plugin: string;
+  go: LoopRow;
+  ts: LoopRow;
+  ratio_ts_vs_go: { start_to_first_report_ms: number | null; observation_p50_us: number | null; digest_prefix_p50_us: number | null };
+  leftover_plugin_sockets: { go: number; ts: number };
+}
+
+async function benchLoop(sandbox: Sandbox, failingLeaks: string[], notes: string[]): Promise<LoopResult> {
+  log(`bench: LOOP median round, n=${config.loop_n} per figure, ${config.repeat} run(s) per host`);
+  const runs: Record<Side, HostResult[]> = { go: [], ts: [] };
+  const sockets = { go: 0, ts: 0 };
+  for (let round = 0; round < config.repeat; round++) {
+    for (const side of ["go", "ts"] as const) {
+      const label = `LOOP ${side} host`;
+      const s = Date.now();
+      const args = ["-bench", String(config.loop_n), "-plugin", LOOP_PLUGIN];
+      const r = await runHost(sandbox, side, args, side === "go" ? { goHost: LOOP_GO_HOST } : { hostScript: LOOP_TS_HOST });
+      // Both hosts keep every socket in a private directory under TMPDIR and
+      // remove it, so anything left there (or any live process) is a leak.
+      const { processes, files } = await sandbox.check(label);
+      failingLeaks.push(...processes.map((p) => `${label}: ${p} still running after the host exited`));
+      if (files.length) failingLeaks.push(`${label}: left ${files.join(", ")} in TMPDIR`);
+      sockets[side] += num(r.leftover_plugin_sockets) ?? 0;
+      runs[side].push(r);
+      log(
+        `  ${config.repeat > 1 ? `[${round + 1}/${config.repeat}] ` : ""}${label.padEnd(14)} ${r.ok ? "ok " : "ERR"} ` +
+          `start→report ${r.start_to_first_report_ms} ms, Observation p50 ${r.observation_p50_us} µs, ` +
+          `ConfigDigestPrefix p50 ${r.digest_prefix_p50_us} µs` +
+          (side === "ts" ? `, via proxy ${r.proxied_prefix_p50_us} µs` : "") +
+          ` (${((Date.now() - s) / 1000).toFixed(1)} s)` +
+          (r.ok ? "" : `\n    error: ${String(r.error).slice(0, 500)}`),
+      );
+    }
+  }
+  const row = (rs: HostResult[]): LoopRow => {
+    const ok = rs.filter((r) => r.ok);
+    const use = ok.length ? ok : rs;
+    const out = {
+      ok: rs.length > 0 && ok.length === rs.length,
+      error: rs.filter((r) => !r.ok).map((r) => String(r.error)).join("; "),
+      runs: rs.length,
+      start_to_first_report_ms_runs: rs.map((r) => num(r.start_to_first_report_ms)),
+    } as LoopRow;
+    for (const k of LOOP_FIELDS) {
+      const xs = use.map((r) => num(r[k])).filter((x): x is number => x !== null).sort((a, b) => a - b);
+      out[k] = xs.length ? xs[Math.floor((xs.length - 1) / 2)]! : null;
+    }
+    return out;
+  };
+  const go = row(runs.go);
+  const ts = row(runs.ts);
+  ts.proxy_hop_overhead_p50_us =
+    ts.proxied_prefix_p50_us !== null && ts.digest_prefix_p50_us !== null ? round1(ts.proxied_prefix_p50_us - ts.digest_prefix_p50_us) : null;
+  for (const [side, r] of [["go", go], ["ts", ts]] as const) if (r.error) notes.push(`LOOP ${side} host: ${r.error.replace(/\s+/g, " ").slice(0, 500)}`);
+  return {
+    n: config.loop_n,
+    repeat: config.repeat,
+    plugin: "chainlink-common v0.11.1 pkg/loop/internal/test/cmd (interop/.bin/loop-test-plugin), as relayer and as median",
+    go,
+    ts,
+    ratio_ts_vs_go: {
+      start_to_first_report_ms: ratio(ts.start_to_first_report_ms, go.start_to_first_report_ms),
+      observation_p50_us: ratio(ts.observation_p50_us, go.observation_p50_us),
+      digest_prefix_p50_us: ratio(ts.digest_prefix_p50_us, go.digest_prefix_p50_us),
+    },
+    leftover_plugin_sockets: sockets,
+  };
+}
+
+function loopMarkdown(l: LoopResult, c: typeof config): string {
+  const { go, ts } = l;
+  const lines = [
+    ``,
+    `## LOOP: one OCR2 median round, TS host vs Go host`,
+    ``,
+    `Both hosts drive chainlink-common v0.11.1's Go test plugin as relayer and as median (Go host: interop/.bin/loop-host on ` +
+      `chainlink-common's public API; TS host: bench/loop-ts-host.ts on src/loop). n=${l.n} timed calls per latency figure` +
+      `${l.repeat > 1 ? `, median of ${l.repeat} interleaved runs per host` : ""}${c.quick ? " · QUICK run" : ""}. ` +
+      `In parentheses: TS ÷ Go (target ≤ 1.00×).`,
+    ``,
+    `| host | start → first report ms | Observation p50 µs | Observation mean µs | Observation p99 µs | ConfigDigestPrefix p50 µs | ConfigDigestPrefix p99 µs | ConfigDigestPrefix via proxy hop p50 µs | via proxy hop p99 µs |`,
+    `|---|---|---|---|---|---|---|---|---|`,
+    `| go | ${fmtNum(go.start_to_first_report_ms)} | ${fmtNum(go.observation_p50_us)} | ${fmtNum(go.observation_mean_us)} | ${fmtNum(go.observation_p99_us)} | ` +
+      `${fmtNum(go.digest_prefix_p50_us)} | ${fmtNum(go.digest_prefix_p99_us)} | n/a | n/a |`,
+    `| ts | ${cell(ts.start_to_first_report_ms, go.start_to_first_report_ms)} | ${cell(ts.observation_p50_us, go.observation_p50_us)} | ` +
+      `${cell(ts.observation_mean_us, go.observation_mean_us)} | ${cell(ts.observation_p99_us, go.observation_p99_us)} | ` +
+      `${cell(ts.digest_prefix_p50_us, go.digest_prefix_p50_us)} | ${cell(ts.digest_prefix_p99_us, go.digest_prefix_p99_us)} | ` +
+      `${fmtNum(ts.proxied_prefix_p50_us)} | ${fmtNum(ts.proxied_prefix_p99_us)} |`,
+    ``,
+    `- start → first report: from before the relayer service's Start to the first Report returned: launch of both plugins, ` +
+      `NewRelayer, NewPluginProvider, the host's own provider checks, NewMedianFactory, NewReportingPlugin, Query, Observation, Report. ` +
+      `The TS host makes the same 17 provider check calls as the Go host except ContractReader.GetLatestValue ` +
+      `(16; one sub-millisecond round trip fewer).`,
+    `- Observation: host → median plugin. ConfigDigestPrefix: host → relayer's provider connection, direct.`,
+    `- Via proxy hop: the same ConfigDigestPrefix call through the host's transparent proxy (registerProxy on a grpc.Server on a ` +
+      `unix socket, the path every provider call of the median plugin takes). TS only: the Go host has no host-side measurement ` +
+      `of that hop, so there is no Go figure or ratio for it. Proxy hop overhead (TS, p50): ` +
+      `${ts.proxy_hop_overhead_p50_us === null || ts.proxy_hop_overhead_p50_us === undefined ? "n/a" : `${fmtNum(ts.proxy_hop_overhead_p50_us)} µs`} ` +
+      `over the direct call.`,
+    `- Plugin socket files left in each host's private socket directory (removed by the host): ` +
+      `Go ${l.leftover_plugin_sockets.go}, TS ${l.leftover_plugin_sockets.ts} over ${l.repeat} run(s) each ` +
+      `(the Go host SIGKILLs plugins on Close, so they cannot unlink their sockets).`,
+  ];
+  if (!go.ok || !ts.ok) lines.push(`- FAILED: ${[go.ok ? "" : `go: ${go.error}`, ts.ok ? "" : `ts: ${ts.error}`].filter(Boolean).join("; ").slice(0, 800)}`);
   return lines.join("\n") + "\n";
 }
 
