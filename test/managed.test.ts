@@ -1,5 +1,6 @@
 // go-plugin's Managed clients: killed by cleanupClients() and when the host exits.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { cleanupClients, Client } from "../src/index.js";
 import { goPluginCmd, processAlive, ROOT, TEST_HANDSHAKE, tsPluginCmd } from "./helpers.js";
 
@@ -41,4 +42,24 @@ test("cleanupClients() kills every managed client gracefully, in parallel", asyn
     expect(c.forceKilled).toBe(false);
     expect(processAlive(c.pid)).toBe(false);
   }
+});
+
+test("a TS plugin exits by itself when its host is SIGKILLed, even behind a forking sh -c", async () => {
+  const host = spawn(process.execPath, ["--import", "tsx", "test/fixtures/doomed-host.ts"], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    host.stdout!.on("data", (d) => {
+      out += d;
+      if (out.includes("\n")) resolve(out.trim());
+    });
+    host.once("exit", () => reject(new Error(`host exited early: ${out}`)));
+  });
+  const { shPid } = JSON.parse(line) as { shPid: number };
+  const children = readFileSync(`/proc/${shPid}/task/${shPid}/children`, "utf8").trim().split(/\s+/).map(Number);
+  expect(children).toHaveLength(1);
+  const pluginPid = children[0]!;
+  expect(processAlive(pluginPid)).toBe(true);
+  host.kill("SIGKILL");
+  expect(await gone(pluginPid, 8000)).toBe(true);
+  expect(await gone(shPid, 3000)).toBe(true);
 });

@@ -45,7 +45,11 @@ export interface ServeConfig {
   broker?: { dialTimeoutMs?: number; pendingTtlMs?: number };
   /** Exit the process (status 0) once serving ends, as a Go plugin's main returns. Default true. */
   exitProcess?: boolean;
-  /** Exit when the host process goes away (checked every second). Default true. */
+  /**
+   * Exit when the host goes away: its process is gone (checked every second),
+   * or the broker stream it opened ended without a Shutdown (a Go plugin's
+   * broker is dead after that anyway). Default true.
+   */
   exitWithHost?: boolean;
   /** Ends serving, like go-plugin's test-mode context. */
   signal?: AbortSignal;
@@ -104,7 +108,11 @@ export async function serve(config: ServeConfig): Promise<void> {
 
   const registrations: ServiceRegistration[] = [
     health.registration(),
-    brokerService(broker),
+    brokerService(broker, () => {
+      if (config.exitWithHost === false) return;
+      log.debug("broker stream ended without Shutdown; host is gone, exiting");
+      stop();
+    }),
     controllerService(() => stop()),
     stdio.registration(),
   ];
@@ -168,19 +176,31 @@ function watchHost(onGone: () => void): NodeJS.Timeout {
   return t;
 }
 
-/** plugin.GRPCBroker served on the plugin: one StartStream feeds the broker. */
-function brokerService(broker: Broker): ServiceRegistration {
+/**
+ * plugin.GRPCBroker served on the plugin: one StartStream feeds the broker.
+ * `onHostGone` runs when the host's side of the stream goes away abruptly.
+ */
+function brokerService(broker: Broker, onHostGone: () => void): ServiceRegistration {
   return service(GRPCBroker, {
     startStream: (reqs, ctx) => {
       const out = new AsyncQueue<ConnInfo>(ctx.signal);
       broker.attach({ send: (info) => out.push(info) });
+      let ended = false;
+      // A host that kills us sends Shutdown first; a stream cut without one means the host died.
+      const end = () => {
+        if (ended) return;
+        ended = true;
+        out.close();
+        setTimeout(onHostGone, 1000).unref();
+      };
+      ctx.signal.addEventListener("abort", end, { once: true });
       void (async () => {
         try {
           for await (const info of reqs) broker.receive(info);
         } catch {
-          // the host went away; the broker closes at shutdown
+          // the stream broke
         }
-        out.close();
+        end();
       })();
       return out;
     },
