@@ -70,7 +70,24 @@ export interface EnvConfig {
 const d = (v: bigint | undefined) => formatGoDuration(v ?? 0n);
 const b = (v: boolean | undefined) => String(v ?? false);
 const n = (v: number | undefined) => String(v ?? 0);
-const f = (v: number | undefined) => String(v ?? 0);
+const f = (v: number | undefined) => formatGoFloat(v ?? 0);
+
+/** Go's strconv.FormatFloat(v, 'f', -1, 64): the shortest exact digits, never an exponent. */
+export function formatGoFloat(v: number): string {
+  if (Number.isNaN(v)) return "NaN";
+  if (v === Infinity) return "+Inf";
+  if (v === -Infinity) return "-Inf";
+  if (Object.is(v, -0)) return "-0";
+  const s = String(v);
+  const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(s);
+  if (!m) return s;
+  const [, sign, first, rest = "", exp] = m;
+  const digits = first + rest;
+  const point = 1 + Number(exp); // digits before the decimal point
+  if (point <= 0) return `${sign}0.${"0".repeat(-point)}${digits}`;
+  if (point >= digits.length) return `${sign}${digits}${"0".repeat(point - digits.length)}`;
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+}
 
 /**
  * `AsCmdEnv`: every variable, zero values included, in Go's order. Only the
@@ -153,49 +170,112 @@ export class EnvConfigError extends Error {
   }
 }
 
+/** Go's strconv.Quote for the strings these errors show. */
+function quote(s: string): string {
+  const named: Record<string, string> = { "\x07": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v" };
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (ch === '"' || ch === "\\") out += `\\${ch}`;
+    else if (named[ch]) out += named[ch];
+    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, "0")}`;
+    else out += ch;
+  }
+  return `${out}"`;
+}
+
+/** A failure carrying Go's error text, before any wrapping. */
+class GoError extends Error {}
+
+const INT64_MIN = -(1n << 63n);
+const INT64_MAX = (1n << 63n) - 1n;
+
+/** strconv.ParseBool */
+function goParseBool(s: string): boolean {
+  if (["1", "t", "T", "TRUE", "true", "True"].includes(s)) return true;
+  if (["0", "f", "F", "FALSE", "false", "False"].includes(s)) return false;
+  throw new GoError(`strconv.ParseBool: parsing ${quote(s)}: invalid syntax`);
+}
+
+/** strconv.Atoi on a 64-bit platform. */
+function goAtoi(s: string): number {
+  if (!/^[+-]?\d+$/.test(s)) throw new GoError(`strconv.Atoi: parsing ${quote(s)}: invalid syntax`);
+  const v = BigInt(s);
+  if (v < INT64_MIN || v > INT64_MAX) throw new GoError(`strconv.Atoi: parsing ${quote(s)}: value out of range`);
+  return Number(v);
+}
+
+/** strconv.ParseUint(s, 10, 32) */
+function goParseUint32(s: string): number {
+  if (!/^\d+$/.test(s)) throw new GoError(`strconv.ParseUint: parsing ${quote(s)}: invalid syntax`);
+  const v = BigInt(s);
+  if (v > 0xffffffffn) throw new GoError(`strconv.ParseUint: parsing ${quote(s)}: value out of range`);
+  return Number(v);
+}
+
+/** strconv.ParseFloat(s, 64), or 0 on any error (Go's getFloat64OrZero; out of range included). */
+function goFloatOrZero(s: string): number {
+  const special = /^([+-]?)(inf|infinity|nan)$/i.exec(s);
+  if (special) {
+    if (special[2]!.toLowerCase() === "nan") return special[1] ? 0 : NaN;
+    return special[1] === "-" ? -Infinity : Infinity;
+  }
+  let v: number;
+  const dec = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+  const hex = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?[pP]([+-]?\d+)$/.exec(s);
+  if (dec.test(s)) v = Number(s);
+  else if (hex && (hex[2] || hex[3])) {
+    const frac = hex[3] ?? "";
+    v = parseInt(`${hex[2]}${frac}` || "0", 16) * 2 ** (Number(hex[4]) - 4 * frac.length);
+    if (hex[1] === "-") v = -v;
+  } else return 0;
+  return Number.isFinite(v) ? v : 0;
+}
+
 /**
- * The plugin side: reads the variables in Go's order with Go's rules. Missing
- * CL_MERCURY_TRANSMITTER_TRANSMIT__QUEUE_MAX_SIZE, …_TRANSMIT_CONCURRENCY or
- * CL_PROMETHEUS_PORT fail as they do in Go; the error also names the variable.
+ * url.ParseRequestURI's checks as far as a collector target needs them:
+ * control characters, empty, missing scheme, and neither a scheme nor an
+ * absolute path. Returns Go's error text (without the `parse "…": ` prefix) or undefined.
+ */
+function requestUriError(s: string): string | undefined {
+  if (/[\x00-\x1f\x7f]/.test(s)) return "net/url: invalid control character in URL";
+  if (s === "") return "empty url";
+  if (s.startsWith(":")) return "missing protocol scheme";
+  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(s);
+  if (!scheme && !s.startsWith("/")) return "invalid URI for request";
+  return undefined;
+}
+
+/**
+ * The plugin side: reads the variables in Go's order with Go's rules
+ * (loop.EnvConfig's parser in chainlink-common v0.11.1). Failures carry Go's
+ * error text; where Go's text does not name the variable, it is prefixed with
+ * `NAME: ` (so a missing CL_MERCURY_TRANSMITTER_TRANSMIT__QUEUE_MAX_SIZE reads
+ * `…: CL_MERCURY_TRANSMITTER_TRANSMIT__QUEUE_MAX_SIZE: strconv.ParseUint:
+ * parsing "": invalid syntax`). The database URL is taken as given: Go's
+ * url.Parse checks are not reproduced.
  */
 export function parseEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
   const get = (k: string) => env[k] ?? "";
-  const fail = (k: string, msg: string): never => {
-    throw new EnvConfigError(k, msg);
+  /** Go's error text for `k`, wrapped as Go wraps it, naming `k` if Go's text does not. */
+  const fail = (k: string, goText: string): never => {
+    throw new EnvConfigError(k, goText.includes(k) ? goText : `${k}: ${goText}`);
   };
-  const bool = (k: string) => {
-    const s = get(k);
-    if (s === "") return false;
-    if (["1", "t", "T", "TRUE", "true", "True"].includes(s)) return true;
-    if (["0", "f", "F", "FALSE", "false", "False"].includes(s)) return false;
-    return fail(k, `${k}: strconv.ParseBool: parsing ${JSON.stringify(s)}: invalid syntax`);
-  };
-  const int = (k: string) => {
-    const s = get(k);
-    if (s === "") return 0;
-    if (!/^[+-]?\d+$/.test(s)) return fail(k, `${k}: strconv.Atoi: parsing ${JSON.stringify(s)}: invalid syntax`);
-    return Number(s);
-  };
-  const uint32 = (k: string) => {
-    const s = get(k);
-    if (!/^\d+$/.test(s)) return fail(k, `${k}: strconv.ParseUint: parsing ${JSON.stringify(s)}: invalid syntax`);
-    const v = Number(s);
-    if (v > 0xffffffff) return fail(k, `${k}: strconv.ParseUint: parsing ${JSON.stringify(s)}: value out of range`);
-    return v;
-  };
-  const dur = (k: string) => {
-    const s = get(k);
-    if (s === "") return 0n;
+  /** Runs a parser; a GoError becomes `wrap(text)` (Go's wrapping at that call site). */
+  const read = <T>(k: string, parse: (s: string) => T, wrap: (text: string) => string = (t) => t): T => {
     try {
-      return parseGoDuration(s);
+      return parse(get(k));
     } catch (err) {
-      return fail(k, `${k}: ${(err as Error).message}`);
+      if (!(err instanceof GoError) && !(err instanceof Error && err.message.startsWith("time: "))) throw err;
+      return fail(k, wrap(err.message));
     }
   };
-  const float0 = (k: string) => {
-    const v = Number(get(k));
-    return get(k) === "" || Number.isNaN(v) ? 0 : v;
-  };
+  const bool = (s: string) => (s === "" ? false : goParseBool(s));
+  const int = (s: string) => (s === "" ? 0 : goAtoi(s));
+  const dur = (s: string) => (s === "" ? 0n : parseGoDuration(s));
+  const float0 = (s: string) => (s === "" ? 0 : goFloatOrZero(s));
+  /** Go's wrapping in the telemetry section: `failed to parse NAME: …` (one site names the endpoint variable). */
+  const wrapAs = (name: string) => (t: string) => `failed to parse ${name}: ${t}`;
   const prefixed = (p: string) =>
     Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith(p)).map(([k, v]) => [k.slice(p.length), v ?? ""]));
 
@@ -204,72 +284,80 @@ export function parseEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig 
   if (url) {
     e.database = {
       url,
-      idleInTxSessionTimeoutNs: dur("CL_DATABASE_IDLE_IN_TX_SESSION_TIMEOUT"),
-      lockTimeoutNs: dur("CL_DATABASE_LOCK_TIMEOUT"),
-      queryTimeoutNs: dur("CL_DATABASE_QUERY_TIMEOUT"),
-      listenerFallbackPollIntervalNs: dur("CL_DATABASE_LISTNER_FALLBACK_POLL_INTERVAL"),
-      logSql: bool("CL_DATABASE_LOG_SQL"),
-      maxOpenConns: int("CL_DATABASE_MAX_OPEN_CONNS"),
-      maxIdleConns: int("CL_DATABASE_MAX_IDLE_CONNS"),
-      tracingEnabled: bool("CL_DATABASE_TRACING_ENABLED"),
+      idleInTxSessionTimeoutNs: read("CL_DATABASE_IDLE_IN_TX_SESSION_TIMEOUT", dur),
+      lockTimeoutNs: read("CL_DATABASE_LOCK_TIMEOUT", dur),
+      queryTimeoutNs: read("CL_DATABASE_QUERY_TIMEOUT", dur),
+      listenerFallbackPollIntervalNs: read("CL_DATABASE_LISTNER_FALLBACK_POLL_INTERVAL", dur),
+      logSql: read("CL_DATABASE_LOG_SQL", bool),
+      maxOpenConns: read("CL_DATABASE_MAX_OPEN_CONNS", int),
+      maxIdleConns: read("CL_DATABASE_MAX_IDLE_CONNS", int),
+      tracingEnabled: read("CL_DATABASE_TRACING_ENABLED", bool),
     };
   }
-  e.featureLogPoller = bool("CL_FEATURE_LOG_POLLER");
-  e.grpcServerMaxRecvMsgSize = int("CL_GRPC_SERVER_MAX_RECV_MSG_SIZE");
-  e.mercuryCacheLatestReportDeadlineNs = dur("CL_MERCURY_CACHE_LATEST_REPORT_DEADLINE");
-  e.mercuryCacheLatestReportTtlNs = dur("CL_MERCURY_CACHE_LATEST_REPORT_TTL");
-  e.mercuryCacheMaxStaleAgeNs = dur("CL_MERCURY_CACHE_MAX_STALE_AGE");
+  e.featureLogPoller = read("CL_FEATURE_LOG_POLLER", bool);
+  e.grpcServerMaxRecvMsgSize = read("CL_GRPC_SERVER_MAX_RECV_MSG_SIZE", int);
+  e.mercuryCacheLatestReportDeadlineNs = read("CL_MERCURY_CACHE_LATEST_REPORT_DEADLINE", dur);
+  e.mercuryCacheLatestReportTtlNs = read("CL_MERCURY_CACHE_LATEST_REPORT_TTL", dur);
+  e.mercuryCacheMaxStaleAgeNs = read("CL_MERCURY_CACHE_MAX_STALE_AGE", dur);
   e.mercuryTransmitterProtocol = get("CL_MERCURY_TRANSMITTER_PROTOCOL");
-  e.mercuryTransmitterTransmitQueueMaxSize = uint32("CL_MERCURY_TRANSMITTER_TRANSMIT__QUEUE_MAX_SIZE");
-  e.mercuryTransmitterTransmitTimeoutNs = dur("CL_MERCURY_TRANSMITTER_TRANSMIT_TIMEOUT");
-  e.mercuryTransmitterTransmitConcurrency = uint32("CL_MERCURY_TRANSMITTER_TRANSMIT_CONCURRENCY");
-  e.mercuryTransmitterReaperFrequencyNs = dur("CL_MERCURY_TRANSMITTER_REAPER_FREQUENCY");
-  e.mercuryTransmitterReaperMaxAgeNs = dur("CL_MERCURY_TRANSMITTER_REAPER_MAX_AGE");
-  e.mercuryVerboseLogging = bool("CL_MERCURY_VERBOSE_LOGGING");
+  e.mercuryTransmitterTransmitQueueMaxSize = read("CL_MERCURY_TRANSMITTER_TRANSMIT__QUEUE_MAX_SIZE", goParseUint32);
+  e.mercuryTransmitterTransmitTimeoutNs = read("CL_MERCURY_TRANSMITTER_TRANSMIT_TIMEOUT", dur);
+  e.mercuryTransmitterTransmitConcurrency = read("CL_MERCURY_TRANSMITTER_TRANSMIT_CONCURRENCY", goParseUint32);
+  e.mercuryTransmitterReaperFrequencyNs = read("CL_MERCURY_TRANSMITTER_REAPER_FREQUENCY", dur);
+  e.mercuryTransmitterReaperMaxAgeNs = read("CL_MERCURY_TRANSMITTER_REAPER_MAX_AGE", dur);
+  e.mercuryVerboseLogging = read("CL_MERCURY_VERBOSE_LOGGING", bool);
   const prom = get("CL_PROMETHEUS_PORT");
-  if (!/^[+-]?\d+$/.test(prom)) {
-    fail("CL_PROMETHEUS_PORT", `failed to parse CL_PROMETHEUS_PORT = ${JSON.stringify(prom)}: strconv.Atoi: parsing ${JSON.stringify(prom)}: invalid syntax`);
-  }
-  e.prometheusPort = Number(prom);
-  e.tracingEnabled = bool("CL_TRACING_ENABLED");
+  e.prometheusPort = read("CL_PROMETHEUS_PORT", goAtoi, (t) => `failed to parse CL_PROMETHEUS_PORT = ${quote(prom)}: ${t}`);
+  e.tracingEnabled = read("CL_TRACING_ENABLED", bool, wrapAs("CL_TRACING_ENABLED"));
   if (e.tracingEnabled) {
     const target = get("CL_TRACING_COLLECTOR_TARGET");
-    if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:|^\//.test(target)) fail("CL_TRACING_COLLECTOR_TARGET", `invalid CL_TRACING_COLLECTOR_TARGET: parse ${JSON.stringify(target)}: invalid URI for request`);
+    const bad = requestUriError(target);
+    if (bad) fail("CL_TRACING_COLLECTOR_TARGET", `invalid CL_TRACING_COLLECTOR_TARGET: parse ${quote(target)}: ${bad}`);
     e.tracingCollectorTarget = target;
     e.tracingAttributes = prefixed("CL_TRACING_ATTRIBUTE_");
-    e.tracingSamplingRatio = float0("CL_TRACING_SAMPLING_RATIO");
+    e.tracingSamplingRatio = float0(get("CL_TRACING_SAMPLING_RATIO"));
     e.tracingTlsCertPath = get("CL_TRACING_TLS_CERT_PATH");
   }
-  e.telemetryEnabled = bool("CL_TELEMETRY_ENABLED");
+  e.telemetryEnabled = read("CL_TELEMETRY_ENABLED", bool, wrapAs("CL_TELEMETRY_ENABLED"));
   if (e.telemetryEnabled) {
+    const t = <T>(k: string, parse: (s: string) => T, name = k) => read(k, parse, wrapAs(name));
     e.telemetryEndpoint = get("CL_TELEMETRY_ENDPOINT");
-    e.telemetryInsecureConnection = bool("CL_TELEMETRY_INSECURE_CONNECTION");
+    // Go names the endpoint variable when the insecure flag is malformed.
+    e.telemetryInsecureConnection = t("CL_TELEMETRY_INSECURE_CONNECTION", bool, "CL_TELEMETRY_ENDPOINT");
     e.telemetryCaCertFile = get("CL_TELEMETRY_CA_CERT_FILE");
     e.telemetryAttributes = prefixed("CL_TELEMETRY_ATTRIBUTE_");
-    e.telemetryTraceSampleRatio = float0("CL_TELEMETRY_TRACE_SAMPLE_RATIO");
+    e.telemetryTraceSampleRatio = float0(get("CL_TELEMETRY_TRACE_SAMPLE_RATIO"));
     e.telemetryAuthHeaders = prefixed("CL_TELEMETRY_AUTH_HEADER");
     e.telemetryAuthPubKeyHex = get("CL_TELEMETRY_AUTH_PUB_KEY_HEX");
-    e.telemetryAuthHeadersTtlNs = dur("CL_TELEMETRY_AUTH_HEADERS_TTL");
-    e.telemetryEmitterBatchProcessor = bool("CL_TELEMETRY_EMITTER_BATCH_PROCESSOR");
-    e.telemetryEmitterExportTimeoutNs = dur("CL_TELEMETRY_EMITTER_EXPORT_TIMEOUT");
-    e.telemetryEmitterExportIntervalNs = dur("CL_TELEMETRY_EMITTER_EXPORT_INTERVAL");
-    e.telemetryEmitterExportMaxBatchSize = int("CL_TELEMETRY_EMITTER_EXPORT_MAX_BATCH_SIZE");
-    e.telemetryEmitterMaxQueueSize = int("CL_TELEMETRY_EMITTER_MAX_QUEUE_SIZE");
-    e.telemetryLogStreamingEnabled = bool("CL_TELEMETRY_LOG_STREAMING_ENABLED");
-    const lvl = get("CL_TELEMETRY_LOG_LEVEL").toLowerCase();
-    e.telemetryLogLevel = ["debug", "info", "warn", "error", "dpanic", "panic", "fatal"].includes(lvl) ? lvl : "info";
-    e.telemetryLogBatchProcessor = bool("CL_TELEMETRY_LOG_BATCH_PROCESSOR");
-    e.telemetryLogExportTimeoutNs = dur("CL_TELEMETRY_LOG_EXPORT_TIMEOUT");
-    e.telemetryLogExportMaxBatchSize = int("CL_TELEMETRY_LOG_EXPORT_MAX_BATCH_SIZE");
-    e.telemetryLogExportIntervalNs = dur("CL_TELEMETRY_LOG_EXPORT_INTERVAL");
-    e.telemetryLogMaxQueueSize = int("CL_TELEMETRY_LOG_MAX_QUEUE_SIZE");
+    e.telemetryAuthHeadersTtlNs = t("CL_TELEMETRY_AUTH_HEADERS_TTL", dur);
+    e.telemetryEmitterBatchProcessor = t("CL_TELEMETRY_EMITTER_BATCH_PROCESSOR", bool);
+    e.telemetryEmitterExportTimeoutNs = t("CL_TELEMETRY_EMITTER_EXPORT_TIMEOUT", dur);
+    e.telemetryEmitterExportIntervalNs = t("CL_TELEMETRY_EMITTER_EXPORT_INTERVAL", dur);
+    e.telemetryEmitterExportMaxBatchSize = t("CL_TELEMETRY_EMITTER_EXPORT_MAX_BATCH_SIZE", int);
+    e.telemetryEmitterMaxQueueSize = t("CL_TELEMETRY_EMITTER_MAX_QUEUE_SIZE", int);
+    e.telemetryLogStreamingEnabled = t("CL_TELEMETRY_LOG_STREAMING_ENABLED", bool);
+    e.telemetryLogLevel = zapLevel(get("CL_TELEMETRY_LOG_LEVEL"));
+    e.telemetryLogBatchProcessor = t("CL_TELEMETRY_LOG_BATCH_PROCESSOR", bool);
+    e.telemetryLogExportTimeoutNs = t("CL_TELEMETRY_LOG_EXPORT_TIMEOUT", dur);
+    e.telemetryLogExportMaxBatchSize = t("CL_TELEMETRY_LOG_EXPORT_MAX_BATCH_SIZE", int);
+    e.telemetryLogExportIntervalNs = t("CL_TELEMETRY_LOG_EXPORT_INTERVAL", dur);
+    e.telemetryLogMaxQueueSize = t("CL_TELEMETRY_LOG_MAX_QUEUE_SIZE", int);
     e.telemetryTraceCompressor = get("CL_TELEMETRY_TRACE_COMPRESSOR");
     e.telemetryMetricCompressor = get("CL_TELEMETRY_METRIC_COMPRESSOR");
     e.telemetryLogCompressor = get("CL_TELEMETRY_LOG_COMPRESSOR");
     e.chipIngressEndpoint = get("CL_CHIP_INGRESS_ENDPOINT");
-    e.chipIngressInsecureConnection = bool("CL_CHIP_INGRESS_INSECURE_CONNECTION");
+    e.chipIngressInsecureConnection = t("CL_CHIP_INGRESS_INSECURE_CONNECTION", bool);
   }
   e.creSettings = get("CL_CRE_SETTINGS");
   e.creSettingsDefault = get("CL_CRE_SETTINGS_DEFAULT");
   return e;
+}
+
+/** zap's level names, matched as zapcore.Level.Set does; anything else is info, as in Go. */
+function zapLevel(s: string): string {
+  const names: Record<string, string> = {
+    debug: "debug", info: "info", "": "info", warn: "warn", warning: "warn",
+    error: "error", dpanic: "dpanic", panic: "panic", fatal: "fatal",
+  };
+  return names[s] ?? names[s.toLowerCase()] ?? "info";
 }

@@ -87,7 +87,7 @@ export function parseGoDuration(s: string): bigint {
     const unitText = rest.slice(0, k);
     rest = rest.slice(k);
     const unit = UNITS[unitText];
-    if (unit === undefined) throw fail(`unknown unit ${goQuote(unitText)} in`.replace(/ in$/, " in duration"));
+    if (unit === undefined) throw fail(`unknown unit ${goQuote(unitText)} in duration`);
     if (whole > LIMIT / unit) throw fail("invalid duration");
     let v = whole * unit;
     const frac = fractionOf(fracDigits);
@@ -96,7 +96,8 @@ export function parseGoDuration(s: string): bigint {
       v += BigInt(Math.trunc(Number(frac.value) * (Number(unit) / frac.scale)));
       if (v > LIMIT) throw fail("invalid duration");
     }
-    total += v;
+    // Go adds in uint64, so a sum of exactly 2^64 wraps to 0; kept for parity.
+    total = (total + v) & 0xffffffffffffffffn;
     if (total > LIMIT) throw fail("invalid duration");
   }
   if (neg) return -total;
