@@ -2,8 +2,9 @@ import { tmpdir } from "node:os";
 // Bad input from either side: each case fails with an error that says what went
 // wrong, and leaves no process or socket behind.
 import { existsSync } from "node:fs";
-import { Client, Code, PluginError, type ClientConfig } from "../src/index.js";
-import { collectingLogger, goPluginCmd, processAlive, TEST_HANDSHAKE, tsPluginCmd } from "./helpers.js";
+import { Client, Code, createClient, PluginError, type ClientConfig } from "../src/index.js";
+import { Test } from "../src/gen/grpctest/test_pb.js";
+import { collectingLogger, goPluginCmd, processAlive, ROOT, TEST_HANDSHAKE, tsPluginCmd } from "./helpers.js";
 
 const plugins = { test: { grpcClient: () => ({}) } };
 
@@ -125,6 +126,24 @@ describe("other failures", () => {
     } finally {
       await c.kill();
     }
+    expect(processAlive(c.pid)).toBe(false);
+  });
+});
+
+describe("a plugin without go-plugin's internal services (like go-plugin's Python example)", () => {
+  test("missing GRPCStdio and GRPCBroker are tolerated; without GRPCController, kill falls back to SIGKILL", async () => {
+    const logger = collectingLogger();
+    const c = client({ command: process.execPath, args: ["--import", "tsx", "test/fixtures/minimal-plugin.ts"], cwd: ROOT }, { logger, killGraceMs: 300 });
+    try {
+      await c.ping();
+      const { channel } = await c.client();
+      expect((await createClient(Test, channel).double({ Input: 4 })).Output).toBe(8);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(logger.entries.some((e) => e.level === "warn" && e.message.includes("stdio service not available"))).toBe(true);
+    } finally {
+      await c.kill();
+    }
+    expect(c.forceKilled).toBe(true);
     expect(processAlive(c.pid)).toBe(false);
   });
 });

@@ -178,16 +178,30 @@ export class Broker {
 
   /** Closes every listener and dialed channel and fails waiting dials. Idempotent. */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    for (const l of [...this.listeners]) l.close();
-    for (const ch of [...this.channels]) ch.close();
-    for (const [id, e] of this.pending) {
-      if (e.timer) clearTimeout(e.timer);
-      for (const w of e.waiters) w(new BrokerError("CLOSED", id, `broker closed while dialing id ${id}`));
+    this.shutdown(false);
+  }
+
+  /**
+   * The peer process is gone: listeners and waiting dials go at once, while
+   * dialed channels stay open so their callers see UNAVAILABLE rather than a
+   * closed channel; `close()` releases them later.
+   */
+  peerGone(): void {
+    this.shutdown(true);
+  }
+
+  private shutdown(keepChannels: boolean): void {
+    if (!this.closed) {
+      this.closed = true;
+      for (const l of [...this.listeners]) l.close();
+      for (const [id, e] of this.pending) {
+        if (e.timer) clearTimeout(e.timer);
+        for (const w of e.waiters) w(new BrokerError("CLOSED", id, `broker closed while dialing id ${id}`));
+      }
+      this.pending.clear();
+      this.outbox.length = 0;
     }
-    this.pending.clear();
-    this.outbox.length = 0;
+    if (!keepChannels) for (const ch of [...this.channels]) ch.close();
   }
 
   get isClosed(): boolean {

@@ -274,7 +274,9 @@ export class Client implements ManagedProcess, AsyncDisposable {
         name: "plugin",
         args: { plugin: c.cmd.command, id: proc.pid, status: this.describeExit() },
       });
+      // The plugin is gone: stop the streams and release what the broker holds for it.
       this.streams.abort();
+      this.protocol?.broker.peerGone();
     });
     this.logger.log({ level: "debug", message: "plugin started", name: "plugin", args: { path: c.cmd.command, pid: proc.pid } });
 
