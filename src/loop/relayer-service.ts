@@ -1,6 +1,4 @@
-import * as grpc from "@grpc/grpc-js";
 import type { JsonObject } from "@bufbuild/protobuf";
-import type { Broker } from "../broker/broker.js";
 import type { Client } from "../goplugin/client.js";
 import type { ServiceRegistration } from "../rpc/server.js";
 import { LOOP_HANDSHAKES } from "./handshake.js";
@@ -145,4 +143,3 @@ export class RelayerService implements AsyncDisposable {
   }
 }
 
-export type { Broker, grpc };
