@@ -99,6 +99,8 @@ export class Client implements ManagedProcess, AsyncDisposable {
   private readonly stderrTail: string[] = [];
   private readonly logger: Logger;
   private readonly name: string;
+  /** Plugin sets by app protocol version (every key is offered). */
+  private readonly sets: Map<number, PluginSet>;
   private closedPromise?: Promise<void>;
   private tlsState?: ClientTls;
   exitCode: number | null = null;
@@ -107,6 +109,7 @@ export class Client implements ManagedProcess, AsyncDisposable {
   forceKilled = false;
 
   constructor(private readonly config: ClientConfig) {
+    this.sets = versionedSets(config.handshakeConfig.protocolVersion, config.plugins, config.versionedPlugins, false);
     this.logger = config.logger ?? textLogger();
     this.name = config.name ?? basename(config.cmd.command);
     if (config.managed) manage(this);
@@ -192,10 +195,6 @@ export class Client implements ManagedProcess, AsyncDisposable {
       : `\n(${this.name} wrote nothing to stderr)`;
   }
 
-  private versions(): Map<number, PluginSet> {
-    const { handshakeConfig: hc, plugins, versionedPlugins } = this.config;
-    return versionedSets(hc.protocolVersion, plugins, versionedPlugins, false);
-  }
 
   private buildEnv(): Record<string, string> {
     const c = this.config;
@@ -206,7 +205,7 @@ export class Client implements ManagedProcess, AsyncDisposable {
     env[hc.magicCookieKey] = hc.magicCookieValue;
     env[ENV.minPort] = String(bothZero ? 10000 : (c.minPort ?? 0));
     env[ENV.maxPort] = String(bothZero ? 25000 : (c.maxPort ?? 0));
-    env[ENV.protocolVersions] = [...this.versions().keys()].join(",");
+    env[ENV.protocolVersions] = [...this.sets.keys()].join(",");
     if (this.tlsState?.certPem) env[ENV.clientCert] = this.tlsState.certPem;
     if (this.socketDir) env[ENV.unixSocketDir] = this.socketDir;
     if (c.unixSocketConfig?.group) env[ENV.unixSocketGroup] = c.unixSocketConfig.group;
@@ -297,7 +296,7 @@ export class Client implements ManagedProcess, AsyncDisposable {
       if (outcome === "timeout") {
         throw new PluginError(
           "START_TIMEOUT",
-          `timeout while waiting for plugin to start: no handshake line from ${this.name} (pid ${proc.pid}) within ${timeoutMs} ms${this.stderrSummary()}`,
+          `timeout while waiting for plugin to start: no handshake line from ${this.name} (pid ${proc.pid}) within ${timeoutMs} ms`,
         );
       }
       if (outcome === undefined) {
@@ -306,27 +305,25 @@ export class Client implements ManagedProcess, AsyncDisposable {
         throw new PluginError(
           "EXITED_BEFORE_HANDSHAKE",
           `plugin ${this.name} exited before we could connect (${this.exited ? this.describeExit() : "still running, stdout closed"}): ` +
-            `Failed to read any lines from plugin's stdout${this.stderrSummary()}`,
+            `Failed to read any lines from plugin's stdout`,
         );
       }
-      const versions = [...this.versions().keys()];
       this.handshake = parseHandshakeLine(outcome, {
-        versions,
+        versions: [...this.sets.keys()],
         allowedProtocols: c.allowedProtocols ?? ["grpc"],
       });
       if (this.handshake.protocol !== "grpc") {
         throw new PluginError("UNSUPPORTED_PROTOCOL", `unknown server protocol: ${this.handshake.protocol}`);
       }
       if (this.tlsState && this.handshake.serverCert) this.tlsState = this.tlsState.withServerCert?.(this.handshake.serverCert) ?? this.tlsState;
-      this.pluginSet = this.versions().get(this.handshake.appVersion);
+      this.pluginSet = this.sets.get(this.handshake.appVersion);
     } catch (err) {
       this.killNow();
       await this.closedPromise.catch(() => {});
       this.removeSocketDir();
       unmanage(this);
-      if (err instanceof PluginError && !err.message.includes("last stderr lines") && !err.message.includes("wrote nothing")) {
-        throw new PluginError(err.code, err.message + this.stderrSummary(), { cause: err.cause });
-      }
+      // Every start failure names what the plugin last wrote to stderr.
+      if (err instanceof PluginError) throw new PluginError(err.code, err.message + this.stderrSummary(), { cause: err.cause });
       throw err;
     }
     this.logger.log({ level: "debug", message: "using plugin", name: "plugin", args: { version: this.handshake.appVersion } });
