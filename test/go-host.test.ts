@@ -1,3 +1,6 @@
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 // go-plugin v1.8.0's own Go host (interop/cmd/testhost) driving the TypeScript plugin.
 import { runGoHost, tsPluginShell } from "./helpers.js";
 
@@ -75,5 +78,30 @@ describe("Go host × TS plugin", () => {
   test("a plugin-side error reaches the Go caller as a status with its message", async () => {
     const r = await runGoHost(["-cmd", tsPluginShell(), "-scenario", "panic"]);
     expect(String(r.panic_error)).toContain("panic: boom");
+  });
+});
+
+describe("Go host × TS plugin: shutdown", () => {
+  test("graceful Kill removes the plugin's socket file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gohost-"));
+    try {
+      const r = await runGoHost(["-cmd", tsPluginShell(), "-scenario", "basic"], { PLUGIN_UNIX_SOCKET_DIR: dir });
+      expect(r.ok).toBe(true);
+      expect(r.killed_gracefully).toBe(true);
+      // The socket lived in `dir` (go-plugin passes the host's environment on).
+      expect(r.logs.some((l: LogLine) => l.msg === "plugin address" && String(l.args.address).startsWith(dir))).toBe(true);
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a TS plugin that ignores Shutdown is force-killed after go-plugin's grace period", async () => {
+    const r = await runGoHost(["-cmd", tsPluginShell("--ignore-shutdown"), "-scenario", "basic"]);
+    expect(r.double).toBe(42);
+    expect(r.killed_gracefully).toBe(false);
+    expect(r.logs.some((l: LogLine) => l.msg === "plugin failed to exit gracefully")).toBe(true);
+    expect(r.kill_ms).toBeGreaterThanOrEqual(2000);
+    expect(r.exited).toBe(true);
   });
 });
