@@ -63,19 +63,34 @@ export function pluginMedianServer(impl: MedianPluginImpl, broker: Broker): Serv
   return service(PluginMedianService, {
     newMedianFactory: async (r) => {
       const ids = [r.medianProviderID, r.dataSourceID, r.juelsPerFeeCoinDataSourceID, r.gasPriceSubunitsDataSourceID, r.errorLogID];
-      const [provider, ds, juels, gas, errorLog] = await Promise.all(ids.map((id) => broker.dial(id)));
-      const factory = await impl.newMedianFactory({
-        provider: new ProviderConnection(r.medianProviderID, provider!),
-        contractId: r.contractID,
-        dataSource: new DataSourceClient(ds!),
-        juelsPerFeeCoin: new DataSourceClient(juels!),
-        gasPriceSubunits: new DataSourceClient(gas!),
-        errorLog: new ErrorLogClient(errorLog!),
-        deviationFuncDefinition: r.deviationFuncDefinition?.length ? JSON.parse(new TextDecoder().decode(r.deviationFuncDefinition)) : undefined,
-      });
-      const id = broker.nextId();
-      await broker.acceptAndServe(id, [loopServiceServer(factory), reportingPluginFactoryServer(factory, broker)]);
-      return { reportingPluginFactoryID: id };
+      const dialed = await Promise.allSettled(ids.map((id) => broker.dial(id)));
+      const channels = dialed.flatMap((d) => (d.status === "fulfilled" ? [d.value] : []));
+      // On any failure the connections dialed for this request are released, as
+      // Go does; a host retries NewMedianFactory, so they would pile up otherwise.
+      const release = () => channels.forEach((ch) => ch.close());
+      const failed = dialed.find((d) => d.status === "rejected");
+      if (failed) {
+        release();
+        throw failed.reason;
+      }
+      const [provider, ds, juels, gas, errorLog] = channels;
+      try {
+        const factory = await impl.newMedianFactory({
+          provider: new ProviderConnection(r.medianProviderID, provider!),
+          contractId: r.contractID,
+          dataSource: new DataSourceClient(ds!),
+          juelsPerFeeCoin: new DataSourceClient(juels!),
+          gasPriceSubunits: new DataSourceClient(gas!),
+          errorLog: new ErrorLogClient(errorLog!),
+          deviationFuncDefinition: r.deviationFuncDefinition?.length ? JSON.parse(new TextDecoder().decode(r.deviationFuncDefinition)) : undefined,
+        });
+        const id = broker.nextId();
+        await broker.acceptAndServe(id, [loopServiceServer(factory), reportingPluginFactoryServer(factory, broker)]);
+        return { reportingPluginFactoryID: id };
+      } catch (err) {
+        release();
+        throw err;
+      }
     },
   });
 }
