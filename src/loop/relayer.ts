@@ -185,8 +185,24 @@ export function pluginRelayerServer(
 ): ServiceRegistration {
   return service(PluginRelayerService, {
     newRelayer: async (r) => {
-      const [ks, csa, caps] = await Promise.all([broker.dial(r.keystoreID), broker.dial(r.keystoreCSAID), broker.dial(r.capabilityRegistryID)]);
-      const relayer = await impl.newRelayer(r.config, new KeystoreClient(ks), new KeystoreClient(csa), caps);
+      // Every dial is awaited, so that none is still pending when a failure closes the others.
+      const dials = await Promise.allSettled([broker.dial(r.keystoreID), broker.dial(r.keystoreCSAID), broker.dial(r.capabilityRegistryID)]);
+      const dialed = dials.flatMap((d) => (d.status === "fulfilled" ? [d.value] : []));
+      const closeDialed = () => dialed.forEach((ch) => ch.close());
+      const failed = dials.find((d) => d.status === "rejected");
+      if (failed) {
+        closeDialed();
+        throw failed.reason;
+      }
+      const [ks, csa, caps] = dialed;
+      let relayer: RelayerImpl;
+      try {
+        relayer = await impl.newRelayer(r.config, new KeystoreClient(ks), new KeystoreClient(csa), caps);
+      } catch (e) {
+        // As Go does: a refused NewRelayer (which a Go host retries) keeps none of its connections.
+        closeDialed();
+        throw e;
+      }
       const id = broker.nextId();
       await broker.acceptAndServe(id, [loopServiceServer(relayer), relayerServer(relayer, broker)]);
       return { relayerID: id };
