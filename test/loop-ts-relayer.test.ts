@@ -36,6 +36,8 @@ function relayerArgv(marker: string): string[] {
 interface HostResult {
   ok: boolean;
   error: string;
+  /** The host's log (with -v it includes every retried NewMedianFactory error). */
+  stderr: string;
   steps: Array<{ name: string; ok: boolean; detail: string; ms: number }>;
   report_hex: string;
   should_report: boolean;
@@ -57,7 +59,7 @@ function runLoopHost(args: string[], timeoutMs = 90_000): Promise<HostResult> {
     execFile(LOOP_HOST, args, { timeout: timeoutMs, maxBuffer: 16 << 20, cwd: tmpdir() }, (err, stdout, stderr) => {
       const last = stdout.trim().split("\n").pop() ?? "";
       try {
-        resolve({ ...JSON.parse(last), exitCode: err ? ((err as { code?: number }).code ?? -1) : 0 });
+        resolve({ ...JSON.parse(last), stderr, exitCode: err ? ((err as { code?: number }).code ?? -1) : 0 });
       } catch {
         reject(new Error(`loop-host gave no JSON (${err?.message ?? "exit 0"}):\nstdout: ${stdout}\nstderr: ${stderr}`));
       }
@@ -127,7 +129,7 @@ describe("Go LOOP host × TS relayer plugin × Go median plugin", () => {
   test("a wrong provider value (TS_RELAYER_FAULT via -env) is named by the Go host and by the Go median plugin", async () => {
     // NewReportingPlugin is retried by Go's PluginService until the deadline, so keep it short.
     const run = (fault: string, marker: string) =>
-      runLoopHost(["-timeout", "8s", "-env", `TS_RELAYER_FAULT=${fault}`, "-relayer-cmd", relayerArgv(marker).join(" ")]);
+      runLoopHost(["-v", "-timeout", "8s", "-env", `TS_RELAYER_FAULT=${fault}`, "-relayer-cmd", relayerArgv(marker).join(" ")]);
     const markers = [randomUUID(), randomUUID()];
     const [prefix, reader] = await Promise.all([run("digest-prefix", markers[0]), run("latest-value", markers[1])]);
 
@@ -135,12 +137,13 @@ describe("Go LOOP host × TS relayer plugin × Go median plugin", () => {
     // The host's own check …
     expect(prefix.error).toContain("provider_offchain_config_digester: ConfigDigestPrefix 98, want 99");
     // … and the median plugin's, through the host's proxy (Go prints the prefix with %x of its decimal text).
-    expect(prefix.error).toContain("NewMedianFactory: provider does not equal a static median provider implementation: providers offchain digester does not equal static offchain digester: expected ConfigDigestPrefix");
+    // Go retries until its deadline, so the last error may be the deadline; every attempt is in the log.
+    expect(prefix.error + prefix.stderr).toContain("NewMedianFactory: provider does not equal a static median provider implementation: providers offchain digester does not equal static offchain digester: expected ConfigDigestPrefix");
     expect(prefix.steps.find((s) => s.name === "provider_contract_reader")?.ok).toBe(true);
 
     expect(reader.ok).toBe(false);
     expect(reader.error).toContain("provider_contract_reader: GetLatestValue map[ret1:latestValue1 ret2:wrongValue2], want map[ret1:latestValue1 ret2:latestValue2]");
-    expect(reader.error).toContain(
+    expect(reader.error + reader.stderr).toContain(
       "providers contract reader does not equal static contract reader: GetLatestValue: expected map[ret1:latestValue1 ret2:latestValue2] but got map[ret1:latestValue1 ret2:wrongValue2]",
     );
     // Only the faulty service failed on the host side.
