@@ -63,3 +63,21 @@ test("a TS plugin exits by itself when its host is SIGKILLed, even behind a fork
   expect(await gone(pluginPid, 8000)).toBe(true);
   expect(await gone(shPid, 3000)).toBe(true);
 });
+
+test.each(["go", "ts", "loop"])("after a full session (%s) the host process ends by itself: nothing left open", async (mode) => {
+  const host = spawn(process.execPath, ["--import", "tsx", "test/fixtures/clean-exit-host.ts", mode], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  host.stdout!.on("data", (d) => (out += d));
+  const code = await new Promise<number | null>((resolve) => {
+    const t = setTimeout(() => {
+      host.kill("SIGKILL");
+      resolve(-1);
+    }, 45_000);
+    host.once("exit", (c) => {
+      clearTimeout(t);
+      resolve(c);
+    });
+  });
+  expect(out).toContain("done");
+  expect(code).toBe(0);
+}, 60_000);
