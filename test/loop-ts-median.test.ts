@@ -122,7 +122,8 @@ describe("TS median LOOP plugin × Go LOOP host (chainlink-common v0.11.1)", () 
   test("a mismatch the TS plugin sees reaches the Go host as UNKNOWN with the plugin's text", async () => {
     // The plugin is told to expect contract 0x43; the host sends 0x42. The Go
     // host retries NewMedianFactory until its deadline, so keep that short.
-    const run = await runLoopHost(["-env", "TS_MEDIAN_EXPECT_CONTRACT=0x43", "-timeout", "4s"]);
+    // Long enough for the first attempt even on a loaded machine; the deadline then lands in a backoff pause.
+    const run = await runLoopHost(["-env", "TS_MEDIAN_EXPECT_CONTRACT=0x43", "-timeout", "15s"]);
     const r = run.result;
     const text = 'NewMedianFactory: contractId: expected "0x43", got "0x42"';
     expect(r.ok).toBe(false);

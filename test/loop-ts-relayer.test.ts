@@ -129,7 +129,7 @@ describe("Go LOOP host × TS relayer plugin × Go median plugin", () => {
   test("a wrong provider value (TS_RELAYER_FAULT via -env) is named by the Go host and by the Go median plugin", async () => {
     // NewReportingPlugin is retried by Go's PluginService until the deadline, so keep it short.
     const run = (fault: string, marker: string) =>
-      runLoopHost(["-v", "-timeout", "8s", "-env", `TS_RELAYER_FAULT=${fault}`, "-relayer-cmd", relayerArgv(marker).join(" ")]);
+      runLoopHost(["-v", "-timeout", "15s", "-env", `TS_RELAYER_FAULT=${fault}`, "-relayer-cmd", relayerArgv(marker).join(" ")]);
     const markers = [randomUUID(), randomUUID()];
     const [prefix, reader] = await Promise.all([run("digest-prefix", markers[0]), run("latest-value", markers[1])]);
 
