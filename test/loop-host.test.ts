@@ -18,7 +18,7 @@ import * as F from "../examples/loop/fixtures.js";
 import { BIN, processAlive } from "./helpers.js";
 
 const PLUGIN = join(BIN, "loop-test-plugin");
-const keystore = { accounts: async () => [F.ACCOUNT], sign: async () => F.bytesAt(14, { 13: 37 }), decrypt: async () => F.bytesAt(18, { 17: 41 }) };
+const keystore = F.KEYSTORE;
 
 const scratch: string[] = [];
 afterAll(() => {

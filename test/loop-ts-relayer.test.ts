@@ -155,7 +155,7 @@ describe("Go LOOP host × TS relayer plugin × Go median plugin", () => {
 });
 
 describe("TS LOOP host × TS relayer plugin × Go median plugin", () => {
-  const keystore = { accounts: async () => [F.ACCOUNT], sign: async () => F.bytesAt(14, { 13: 37 }), decrypt: async () => F.bytesAt(18, { 17: 41 }) };
+  const keystore = F.KEYSTORE;
   const scratch: string[] = [];
   afterAll(() => {
     for (const d of scratch) rmSync(d, { recursive: true, force: true });

@@ -30,11 +30,7 @@ function onEvent(e: LoopEvent) {
 const pluginLogs: LogEntry[] = [];
 const logger: Logger = { log: (e) => pluginLogs.push(e) };
 
-const keystore = {
-  accounts: async () => [F.ACCOUNT],
-  sign: async () => F.bytesAt(14, { 13: 37 }),
-  decrypt: async () => F.bytesAt(18, { 17: 41 }),
-};
+const keystore = F.KEYSTORE;
 const savedErrors: string[] = [];
 const observed: string[] = [];
 const proxied = new Map<string, number>();

@@ -68,3 +68,10 @@ export const PROVIDER = {
 export const equalBytes = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 
 export type ReportTimestampLike = ReportTimestamp;
+
+/** The keystore the Go test relayer expects: one account; Sign and Decrypt answer the fixture bytes. */
+export const KEYSTORE = {
+  accounts: async () => [ACCOUNT],
+  sign: async () => bytesAt(14, { 13: 37 }),
+  decrypt: async () => bytesAt(18, { 17: 41 }),
+};
