@@ -11,7 +11,7 @@ import type * as grpc from "@grpc/grpc-js";
 import { readFileSync } from "node:fs";
 import type { GenService } from "@bufbuild/protobuf/codegenv2";
 import { Client, createClient, type Broker, type GRPCPlugin, type LogEntry, type ServiceClient } from "../src/index.js";
-import { Echo } from "../src/gen/bench/echo_pb.js";
+import { Echo } from "../test/gen/bench/echo_pb.js";
 
 type ShapeOf<T> = T extends GenService<infer S> ? S : never;
 type EchoClient = ServiceClient<ShapeOf<typeof Echo>>;

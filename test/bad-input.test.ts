@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 // wrong, and leaves no process or socket behind.
 import { existsSync } from "node:fs";
 import { Client, Code, createClient, PluginError, type ClientConfig } from "../src/index.js";
-import { Test } from "../src/gen/grpctest/test_pb.js";
+import { Test } from "./gen/grpctest/test_pb.js";
 import { collectingLogger, goPluginCmd, processAlive, ROOT, TEST_HANDSHAKE, tsPluginCmd } from "./helpers.js";
 
 const plugins = { test: { grpcClient: () => ({}) } };

@@ -20,8 +20,8 @@ import {
 import { derToPem } from "../src/goplugin/mtls-cert.js";
 import { create } from "@bufbuild/protobuf";
 import { ConnInfoSchema } from "../src/gen/plugin/grpc_broker_pb.js";
-import { PingPong, Test } from "../src/gen/grpctest/test_pb.js";
-import { Echo } from "../src/gen/bench/echo_pb.js";
+import { PingPong, Test } from "./gen/grpctest/test_pb.js";
+import { Echo } from "./gen/bench/echo_pb.js";
 import { goPluginCmd, GO_PLUGIN, processAlive, ROOT, runGoHost, TEST_HANDSHAKE, TS_PLUGIN, tsPluginCmd, tsPluginShell } from "./helpers.js";
 
 type Kind = "go" | "ts";

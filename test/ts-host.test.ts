@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Client, Code, createClient, PluginError, RpcError, type ClientConfig, type ClientOf } from "../src/index.js";
-import { PingPong, Test } from "../src/gen/grpctest/test_pb.js";
-import { Echo } from "../src/gen/bench/echo_pb.js";
+import { PingPong, Test } from "./gen/grpctest/test_pb.js";
+import { Echo } from "./gen/bench/echo_pb.js";
 import { Health, HealthCheckResponse_ServingStatus } from "../src/gen/grpc/health/v1/health_pb.js";
 import {
   collectingLogger,

@@ -8,7 +8,7 @@ import {
   type PluginSet,
   type ServiceRegistration,
 } from "../../src/index.js";
-import { KV as KVService } from "../../src/gen/examples/kv/kv_pb.js";
+import { KV as KVService } from "./gen/kv_pb.js";
 
 export const handshake: HandshakeConfig = {
   protocolVersion: 1,
