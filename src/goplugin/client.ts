@@ -23,6 +23,7 @@ import { manage, unmanage, type ManagedProcess } from "./managed.js";
 import { versionedSets, type PluginSet } from "./plugin.js";
 import { StderrLogParser } from "./stderr-log.js";
 import { autoMTLS, type ClientTls } from "./client-tls.js";
+import { resolveExecutable, verifyChecksum, type SecureConfig } from "./secure-config.js";
 
 /** A byte sink: a stream or a function. */
 export type Sink = Writable | ((data: Uint8Array) => void);
@@ -69,6 +70,8 @@ export interface ClientConfig {
   broker?: { dialTimeoutMs?: number; pendingTtlMs?: number };
   /** Grace between Shutdown and SIGKILL; 2 s like go-plugin. */
   killGraceMs?: number;
+  /** Checksum the executable must match before it is run (go-plugin's SecureConfig). */
+  secureConfig?: SecureConfig;
 }
 
 /** The connected protocol: go-plugin's ClientProtocol. */
@@ -226,6 +229,11 @@ export class Client implements ManagedProcess, AsyncDisposable {
   private async doStart(): Promise<NetAddr> {
     if (this.killPromise) throw new PluginError("KILLED", "client was killed before it started");
     const c = this.config;
+    if (c.secureConfig) {
+      // Checked before anything else is set up, so a refused binary leaves nothing behind.
+      const env = c.skipHostEnv ? (c.cmd.env ?? {}) : { ...c.cmd.env, ...process.env };
+      await verifyChecksum(resolveExecutable(c.cmd.command, env, c.cmd.cwd), c.secureConfig);
+    }
     if (c.autoMTLS) {
       this.logger.log({ level: "debug", message: "configuring client automatic mTLS", name: "plugin", args: {} });
       this.tlsState = await autoMTLS();

@@ -13,7 +13,9 @@ export type PluginErrorCode =
   | "MUX_UNSUPPORTED"
   | "NOT_STARTED"
   | "KILLED"
-  | "UNKNOWN_PLUGIN";
+  | "UNKNOWN_PLUGIN"
+  | "SECURE_CONFIG"
+  | "CHECKSUM_MISMATCH";
 
 export class PluginError extends Error {
   override readonly name = "PluginError";

@@ -1,5 +1,6 @@
 export { Client, type ClientConfig, type ClientProtocol, type Sink } from "./client.js";
 export type { ClientTls } from "./client-tls.js";
+export { verifyChecksum, type SecureConfig } from "./secure-config.js";
 export { cleanupClients } from "./managed.js";
 export { serve, MISCONFIGURED_COOKIE, NOT_A_PLUGIN, type ServeConfig } from "./serve.js";
 export { tlsFromPem, type PemTlsOptions, type ServerTls } from "./tls.js";
