@@ -25,7 +25,7 @@ function newClient(command: string, secureConfig: SecureConfig, cwd?: string) {
     plugins: { test: { grpcClient: ({ channel }) => createClient(Test, channel) } },
     cmd: { command, cwd },
     stdin: "ignore",
-    logger: discardLogger(),
+    logger: discardLogger,
     secureConfig,
   });
 }
