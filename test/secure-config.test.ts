@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Client, createClient, discardLogger, PluginError, type SecureConfig } from "../src/index.js";
-import { Test } from "../src/gen/grpctest/test_pb.js";
+import { Test } from "./gen/grpctest/test_pb.js";
 import { GO_PLUGIN, scratchDir, TEST_HANDSHAKE } from "./helpers.js";
 
 /**
