@@ -32,13 +32,14 @@ import { fileURLToPath } from "node:url";
 import { bindServer, createClient } from "../src/index.js";
 import type { LogEntry } from "../src/goplugin/logger.js";
 import { MedianContract, OnchainConfigCodec, ReportCodec } from "../src/gen/loop/internal/pb/median_pb.js";
-import { MedianService, MEDIAN_PROVIDER_SERVICES } from "../src/loop/median-service.js";
-import { OffchainConfigDigesterClient } from "../src/loop/provider.js";
-import type { ProviderConnection } from "../src/loop/provider-connection.js";
-import { registerProxy } from "../src/loop/proxy.js";
-import type { ReportingPluginClient } from "../src/loop/reporting.js";
-import { RelayerService } from "../src/loop/relayer-service.js";
-import { Duration, fromBigIntWire, toBigIntWire } from "../src/loop/wire.js";
+import { MedianService, MEDIAN_PROVIDER_SERVICES } from "../src/loop/host/median-service.js";
+import { OffchainConfigDigesterClient } from "../src/loop/services/provider.js";
+import type { ProviderConnection } from "../src/loop/services/provider-connection.js";
+import { registerProxy } from "../src/rpc/proxy.js";
+import type { ReportingPluginClient } from "../src/loop/services/reporting.js";
+import { RelayerService } from "../src/loop/host/relayer-service.js";
+import { Duration } from "../src/loop/wire/duration.js";
+import { fromBigIntWire, toBigIntWire } from "../src/loop/wire/bigint.js";
 import * as F from "../examples/loop/fixtures.js";
 
 /** The repo root: bench/ (tsx) or bench/.build/ (bundle) sits under it. */

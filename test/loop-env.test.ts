@@ -12,7 +12,7 @@ import { existsSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { envConfigToCmdEnv, EnvConfigError, formatGoFloat, parseEnvConfig, type EnvConfig } from "../src/loop/env-config.js";
-import { formatGoDuration, parseGoDuration } from "../src/loop/go-duration.js";
+import { formatGoDuration, parseGoDuration } from "../src/loop/wire/go-duration.js";
 import { serveMetrics } from "../src/loop/metrics.js";
 import { BIN } from "./helpers.js";
 

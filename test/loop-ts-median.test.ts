@@ -1,4 +1,4 @@
-// The TypeScript median LOOP plugin (examples/loop/median-plugin.ts) driven by
+// The TypeScript median LOOP plugin (test/fixtures/loop/median-plugin.ts) driven by
 // chainlink-common v0.11.1's real Go host code (interop/.bin/loop-host:
 // loop.NewRelayerService + loop.NewMedianService on the public API) through a
 // full median round, with the relayer played by the Go test plugin. The TS
@@ -30,7 +30,7 @@ interface HostRun {
  */
 function runLoopHost(extra: string[] = []): Promise<HostRun & { marker: string }> {
   const marker = `ts-median-run-${randomUUID()}`;
-  const medianCmd = [...nodeTs("examples/loop/median-plugin.ts"), marker];
+  const medianCmd = [...nodeTs("test/fixtures/loop/median-plugin.ts"), marker];
   for (const a of medianCmd) if (/\s/.test(a)) throw new Error(`median command argument has whitespace: ${a}`);
   return new Promise((resolve, reject) => {
     execFile(
@@ -78,7 +78,7 @@ describe("TS median LOOP plugin × Go LOOP host (chainlink-common v0.11.1)", () 
     expect(run.code).toBe(0);
 
     // The command really was the TS plugin.
-    expect(r.median_cmd).toEqual([...nodeTs("examples/loop/median-plugin.ts"), run.marker]);
+    expect(r.median_cmd).toEqual([...nodeTs("test/fixtures/loop/median-plugin.ts"), run.marker]);
     expect(r.reporting_plugin_info).toEqual({
       name: "test",
       unique_reports: true,

@@ -1,4 +1,4 @@
-// The TypeScript relayer LOOP plugin (examples/loop/relayer-plugin.ts) driven
+// The TypeScript relayer LOOP plugin (test/fixtures/loop/relayer-plugin.ts) driven
 // by chainlink-common v0.11.1's real Go host code (interop/.bin/loop-host: the
 // public loop.NewRelayerService / loop.NewMedianService), with the real Go
 // median test plugin checking the TS relayer's median provider through the
@@ -9,10 +9,10 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, createClient, RpcError } from "../src/index.js";
-import { MedianService } from "../src/loop/median-service.js";
-import { RelayerService, type RelayerServiceConfig } from "../src/loop/relayer-service.js";
-import { ContractReaderClient, Confidence } from "../src/loop/contract-reader.js";
-import { MedianContractClient, OnchainConfigCodecClient, ReportCodecClient } from "../src/loop/median-provider.js";
+import { MedianService } from "../src/loop/host/median-service.js";
+import { RelayerService, type RelayerServiceConfig } from "../src/loop/host/relayer-service.js";
+import { ContractReaderClient, Confidence } from "../src/loop/services/contract-reader.js";
+import { MedianContractClient, OnchainConfigCodecClient, ReportCodecClient } from "../src/loop/services/median-provider.js";
 import type { LogEntry } from "../src/goplugin/logger.js";
 import { Codec } from "../src/gen/loop/internal/codec/codec_pb.js";
 import * as F from "../examples/loop/fixtures.js";
@@ -21,7 +21,7 @@ import { BIN, processAlive, processesMatching, ROOT } from "./helpers.js";
 
 const LOOP_HOST = join(BIN, "loop-host");
 const GO_PLUGIN = join(BIN, "loop-test-plugin");
-const RELAYER_PLUGIN = join(ROOT, "examples", "loop", "relayer-plugin.ts");
+const RELAYER_PLUGIN = join(ROOT, "test", "fixtures", "loop", "relayer-plugin.ts");
 
 /**
  * The relayer command. Go LOOP hosts start plugins without PATH or HOME
@@ -30,7 +30,7 @@ const RELAYER_PLUGIN = join(ROOT, "examples", "loop", "relayer-plugin.ts");
  * ignores, finds its processes afterwards.
  */
 function relayerArgv(marker: string): string[] {
-  return [...nodeTs("examples/loop/relayer-plugin.ts"), `--marker=${marker}`];
+  return [...nodeTs("test/fixtures/loop/relayer-plugin.ts"), `--marker=${marker}`];
 }
 
 interface HostResult {

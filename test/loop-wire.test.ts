@@ -42,7 +42,7 @@ import {
   getDecodingRequest,
   getLatestValueReply,
   getLatestValueRequest,
-} from "../src/loop/contract-reader.js";
+} from "../src/loop/services/contract-reader.js";
 import {
   latestRoundRequested,
   latestTransmissionDetails,
@@ -55,18 +55,13 @@ import {
   ReportCodecClient,
   reportCodecServer,
   type ParsedAttributedObservation,
-} from "../src/loop/median-provider.js";
-import { attributedOnchainSignature, contractConfig, reportContext, reportingPluginConfig, reportTimestamp } from "../src/loop/ocr2.js";
-import {
-  configDigest,
-  decodeVersionedBytes,
-  encodeVersionedBytes,
-  fromBigIntWire,
-  jobIdFromUuid,
-  toBigIntWire,
-  uint8,
-  uuidFromJobId,
-} from "../src/loop/wire.js";
+} from "../src/loop/services/median-provider.js";
+import { attributedOnchainSignature, contractConfig, reportContext, reportingPluginConfig, reportTimestamp } from "../src/loop/wire/ocr2.js";
+import { configDigest } from "../src/loop/wire/digest.js";
+import { decodeVersionedBytes, encodeVersionedBytes } from "../src/loop/wire/cbor.js";
+import { fromBigIntWire, toBigIntWire } from "../src/loop/wire/bigint.js";
+import { jobIdFromUuid, uuidFromJobId } from "../src/loop/wire/job-id.js";
+import { uint8 } from "../src/loop/wire/ranges.js";
 import { addServices, Code, createClient, RpcError } from "../src/rpc/index.js";
 import { BIN } from "./helpers.js";
 

@@ -3,10 +3,8 @@
 // plugin) through one OCR2 median round. Exits non-zero on any mismatch.
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { MedianService } from "../../src/loop/median-service.js";
-import { RelayerService } from "../../src/loop/relayer-service.js";
-import type { LoopEvent } from "../../src/loop/host.js";
-import type { LogEntry, Logger } from "../../src/goplugin/logger.js";
+import { MedianService, RelayerService, type LoopEvent } from "../../src/loop/index.js";
+import type { LogEntry, Logger } from "../../src/index.js";
 import * as F from "./fixtures.js";
 
 const BIN = join(fileURLToPath(import.meta.url), "..", "..", "..", "interop", ".bin", "loop-test-plugin");

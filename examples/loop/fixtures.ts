@@ -1,9 +1,7 @@
 // The values chainlink-common's Go test plugins (pkg/loop/internal/test, v0.11.1)
 // send and expect. The Go side checks what it receives; the host checks what
 // comes back.
-import { Duration } from "../../src/loop/wire.js";
-import type { ReportingPluginConfig, ReportTimestamp } from "../../src/loop/ocr2.js";
-import type { PluginArgs, RelayArgs } from "../../src/loop/relayer.js";
+import { Duration, type PluginArgs, type RelayArgs, type ReportingPluginConfig, type ReportTimestamp } from "../../src/loop/index.js";
 
 /** N+1 bytes, zero except the listed positions (Go's `[]byte{N: V}` literals). */
 export function bytesAt(len: number, at: Record<number, number>): Uint8Array {

@@ -1,4 +1,5 @@
-import { formatGoDuration, parseGoDuration } from "./go-duration.js";
+import { CL } from "./env-vars.js";
+import { formatGoDuration, parseGoDuration } from "./wire/go-duration.js";
 
 /**
  * The LOOP environment contract of chainlink-common v0.11.1 (`loop.EnvConfig`):
@@ -97,65 +98,65 @@ export function formatGoFloat(v: number): string {
 export function envConfigToCmdEnv(e: EnvConfig = {}): Array<[string, string]> {
   const env: Array<[string, string]> = [];
   const add = (k: string, v: string) => env.push([k, v]);
-  add("CL_APP_ID", e.appId ?? "");
+  add(CL.APP_ID, e.appId ?? "");
   if (e.database) {
     const db = e.database;
-    add("CL_DATABASE_URL", db.url);
-    add("CL_DATABASE_IDLE_IN_TX_SESSION_TIMEOUT", d(db.idleInTxSessionTimeoutNs));
-    add("CL_DATABASE_LOCK_TIMEOUT", d(db.lockTimeoutNs));
-    add("CL_DATABASE_QUERY_TIMEOUT", d(db.queryTimeoutNs));
-    add("CL_DATABASE_LISTNER_FALLBACK_POLL_INTERVAL", d(db.listenerFallbackPollIntervalNs));
-    add("CL_DATABASE_LOG_SQL", b(db.logSql));
-    add("CL_DATABASE_MAX_OPEN_CONNS", n(db.maxOpenConns));
-    add("CL_DATABASE_MAX_IDLE_CONNS", n(db.maxIdleConns));
-    add("CL_DATABASE_TRACING_ENABLED", b(db.tracingEnabled));
+    add(CL.DATABASE_URL, db.url);
+    add(CL.DATABASE_IDLE_IN_TX_SESSION_TIMEOUT, d(db.idleInTxSessionTimeoutNs));
+    add(CL.DATABASE_LOCK_TIMEOUT, d(db.lockTimeoutNs));
+    add(CL.DATABASE_QUERY_TIMEOUT, d(db.queryTimeoutNs));
+    add(CL.DATABASE_LISTNER_FALLBACK_POLL_INTERVAL, d(db.listenerFallbackPollIntervalNs));
+    add(CL.DATABASE_LOG_SQL, b(db.logSql));
+    add(CL.DATABASE_MAX_OPEN_CONNS, n(db.maxOpenConns));
+    add(CL.DATABASE_MAX_IDLE_CONNS, n(db.maxIdleConns));
+    add(CL.DATABASE_TRACING_ENABLED, b(db.tracingEnabled));
   }
-  add("CL_FEATURE_LOG_POLLER", b(e.featureLogPoller));
-  add("CL_GRPC_SERVER_MAX_RECV_MSG_SIZE", n(e.grpcServerMaxRecvMsgSize));
-  add("CL_MERCURY_CACHE_LATEST_REPORT_DEADLINE", d(e.mercuryCacheLatestReportDeadlineNs));
-  add("CL_MERCURY_CACHE_LATEST_REPORT_TTL", d(e.mercuryCacheLatestReportTtlNs));
-  add("CL_MERCURY_CACHE_MAX_STALE_AGE", d(e.mercuryCacheMaxStaleAgeNs));
-  add("CL_MERCURY_TRANSMITTER_PROTOCOL", e.mercuryTransmitterProtocol ?? "");
-  add("CL_MERCURY_TRANSMITTER_TRANSMIT__QUEUE_MAX_SIZE", n(e.mercuryTransmitterTransmitQueueMaxSize));
-  add("CL_MERCURY_TRANSMITTER_TRANSMIT_TIMEOUT", d(e.mercuryTransmitterTransmitTimeoutNs));
-  add("CL_MERCURY_TRANSMITTER_TRANSMIT_CONCURRENCY", n(e.mercuryTransmitterTransmitConcurrency));
-  add("CL_MERCURY_TRANSMITTER_REAPER_FREQUENCY", d(e.mercuryTransmitterReaperFrequencyNs));
-  add("CL_MERCURY_TRANSMITTER_REAPER_MAX_AGE", d(e.mercuryTransmitterReaperMaxAgeNs));
-  add("CL_MERCURY_VERBOSE_LOGGING", b(e.mercuryVerboseLogging));
-  add("CL_PROMETHEUS_PORT", n(e.prometheusPort));
-  add("CL_TRACING_ENABLED", b(e.tracingEnabled));
-  add("CL_TRACING_COLLECTOR_TARGET", e.tracingCollectorTarget ?? "");
-  add("CL_TRACING_SAMPLING_RATIO", f(e.tracingSamplingRatio));
-  add("CL_TRACING_TLS_CERT_PATH", e.tracingTlsCertPath ?? "");
-  for (const [k, v] of Object.entries(e.tracingAttributes ?? {})) add(`CL_TRACING_ATTRIBUTE_${k}`, v);
-  add("CL_TELEMETRY_ENABLED", b(e.telemetryEnabled));
-  add("CL_TELEMETRY_ENDPOINT", e.telemetryEndpoint ?? "");
-  add("CL_TELEMETRY_INSECURE_CONNECTION", b(e.telemetryInsecureConnection));
-  add("CL_TELEMETRY_CA_CERT_FILE", e.telemetryCaCertFile ?? "");
-  add("CL_TELEMETRY_TRACE_SAMPLE_RATIO", f(e.telemetryTraceSampleRatio));
-  for (const [k, v] of Object.entries(e.telemetryAttributes ?? {})) add(`CL_TELEMETRY_ATTRIBUTE_${k}`, v);
-  for (const [k, v] of Object.entries(e.telemetryAuthHeaders ?? {})) add(`CL_TELEMETRY_AUTH_HEADER${k}`, v);
-  add("CL_TELEMETRY_AUTH_PUB_KEY_HEX", e.telemetryAuthPubKeyHex ?? "");
-  add("CL_TELEMETRY_AUTH_HEADERS_TTL", d(e.telemetryAuthHeadersTtlNs));
-  add("CL_TELEMETRY_EMITTER_BATCH_PROCESSOR", b(e.telemetryEmitterBatchProcessor));
-  add("CL_TELEMETRY_EMITTER_EXPORT_TIMEOUT", d(e.telemetryEmitterExportTimeoutNs));
-  add("CL_TELEMETRY_EMITTER_EXPORT_INTERVAL", d(e.telemetryEmitterExportIntervalNs));
-  add("CL_TELEMETRY_EMITTER_EXPORT_MAX_BATCH_SIZE", n(e.telemetryEmitterExportMaxBatchSize));
-  add("CL_TELEMETRY_EMITTER_MAX_QUEUE_SIZE", n(e.telemetryEmitterMaxQueueSize));
-  add("CL_TELEMETRY_LOG_STREAMING_ENABLED", b(e.telemetryLogStreamingEnabled));
-  add("CL_TELEMETRY_LOG_LEVEL", e.telemetryLogLevel ?? "info");
-  add("CL_TELEMETRY_LOG_BATCH_PROCESSOR", b(e.telemetryLogBatchProcessor));
-  add("CL_TELEMETRY_LOG_EXPORT_TIMEOUT", d(e.telemetryLogExportTimeoutNs));
-  add("CL_TELEMETRY_LOG_EXPORT_MAX_BATCH_SIZE", n(e.telemetryLogExportMaxBatchSize));
-  add("CL_TELEMETRY_LOG_EXPORT_INTERVAL", d(e.telemetryLogExportIntervalNs));
-  add("CL_TELEMETRY_LOG_MAX_QUEUE_SIZE", n(e.telemetryLogMaxQueueSize));
-  add("CL_TELEMETRY_TRACE_COMPRESSOR", e.telemetryTraceCompressor ?? "");
-  add("CL_TELEMETRY_METRIC_COMPRESSOR", e.telemetryMetricCompressor ?? "");
-  add("CL_TELEMETRY_LOG_COMPRESSOR", e.telemetryLogCompressor ?? "");
-  add("CL_CHIP_INGRESS_ENDPOINT", e.chipIngressEndpoint ?? "");
-  add("CL_CHIP_INGRESS_INSECURE_CONNECTION", b(e.chipIngressInsecureConnection));
-  if (e.creSettings) add("CL_CRE_SETTINGS", e.creSettings);
-  if (e.creSettingsDefault) add("CL_CRE_SETTINGS_DEFAULT", e.creSettingsDefault);
+  add(CL.FEATURE_LOG_POLLER, b(e.featureLogPoller));
+  add(CL.GRPC_SERVER_MAX_RECV_MSG_SIZE, n(e.grpcServerMaxRecvMsgSize));
+  add(CL.MERCURY_CACHE_LATEST_REPORT_DEADLINE, d(e.mercuryCacheLatestReportDeadlineNs));
+  add(CL.MERCURY_CACHE_LATEST_REPORT_TTL, d(e.mercuryCacheLatestReportTtlNs));
+  add(CL.MERCURY_CACHE_MAX_STALE_AGE, d(e.mercuryCacheMaxStaleAgeNs));
+  add(CL.MERCURY_TRANSMITTER_PROTOCOL, e.mercuryTransmitterProtocol ?? "");
+  add(CL.MERCURY_TRANSMITTER_TRANSMIT__QUEUE_MAX_SIZE, n(e.mercuryTransmitterTransmitQueueMaxSize));
+  add(CL.MERCURY_TRANSMITTER_TRANSMIT_TIMEOUT, d(e.mercuryTransmitterTransmitTimeoutNs));
+  add(CL.MERCURY_TRANSMITTER_TRANSMIT_CONCURRENCY, n(e.mercuryTransmitterTransmitConcurrency));
+  add(CL.MERCURY_TRANSMITTER_REAPER_FREQUENCY, d(e.mercuryTransmitterReaperFrequencyNs));
+  add(CL.MERCURY_TRANSMITTER_REAPER_MAX_AGE, d(e.mercuryTransmitterReaperMaxAgeNs));
+  add(CL.MERCURY_VERBOSE_LOGGING, b(e.mercuryVerboseLogging));
+  add(CL.PROMETHEUS_PORT, n(e.prometheusPort));
+  add(CL.TRACING_ENABLED, b(e.tracingEnabled));
+  add(CL.TRACING_COLLECTOR_TARGET, e.tracingCollectorTarget ?? "");
+  add(CL.TRACING_SAMPLING_RATIO, f(e.tracingSamplingRatio));
+  add(CL.TRACING_TLS_CERT_PATH, e.tracingTlsCertPath ?? "");
+  for (const [k, v] of Object.entries(e.tracingAttributes ?? {})) add(`${CL.TRACING_ATTRIBUTE_}${k}`, v);
+  add(CL.TELEMETRY_ENABLED, b(e.telemetryEnabled));
+  add(CL.TELEMETRY_ENDPOINT, e.telemetryEndpoint ?? "");
+  add(CL.TELEMETRY_INSECURE_CONNECTION, b(e.telemetryInsecureConnection));
+  add(CL.TELEMETRY_CA_CERT_FILE, e.telemetryCaCertFile ?? "");
+  add(CL.TELEMETRY_TRACE_SAMPLE_RATIO, f(e.telemetryTraceSampleRatio));
+  for (const [k, v] of Object.entries(e.telemetryAttributes ?? {})) add(`${CL.TELEMETRY_ATTRIBUTE_}${k}`, v);
+  for (const [k, v] of Object.entries(e.telemetryAuthHeaders ?? {})) add(`${CL.TELEMETRY_AUTH_HEADER}${k}`, v);
+  add(CL.TELEMETRY_AUTH_PUB_KEY_HEX, e.telemetryAuthPubKeyHex ?? "");
+  add(CL.TELEMETRY_AUTH_HEADERS_TTL, d(e.telemetryAuthHeadersTtlNs));
+  add(CL.TELEMETRY_EMITTER_BATCH_PROCESSOR, b(e.telemetryEmitterBatchProcessor));
+  add(CL.TELEMETRY_EMITTER_EXPORT_TIMEOUT, d(e.telemetryEmitterExportTimeoutNs));
+  add(CL.TELEMETRY_EMITTER_EXPORT_INTERVAL, d(e.telemetryEmitterExportIntervalNs));
+  add(CL.TELEMETRY_EMITTER_EXPORT_MAX_BATCH_SIZE, n(e.telemetryEmitterExportMaxBatchSize));
+  add(CL.TELEMETRY_EMITTER_MAX_QUEUE_SIZE, n(e.telemetryEmitterMaxQueueSize));
+  add(CL.TELEMETRY_LOG_STREAMING_ENABLED, b(e.telemetryLogStreamingEnabled));
+  add(CL.TELEMETRY_LOG_LEVEL, e.telemetryLogLevel ?? "info");
+  add(CL.TELEMETRY_LOG_BATCH_PROCESSOR, b(e.telemetryLogBatchProcessor));
+  add(CL.TELEMETRY_LOG_EXPORT_TIMEOUT, d(e.telemetryLogExportTimeoutNs));
+  add(CL.TELEMETRY_LOG_EXPORT_MAX_BATCH_SIZE, n(e.telemetryLogExportMaxBatchSize));
+  add(CL.TELEMETRY_LOG_EXPORT_INTERVAL, d(e.telemetryLogExportIntervalNs));
+  add(CL.TELEMETRY_LOG_MAX_QUEUE_SIZE, n(e.telemetryLogMaxQueueSize));
+  add(CL.TELEMETRY_TRACE_COMPRESSOR, e.telemetryTraceCompressor ?? "");
+  add(CL.TELEMETRY_METRIC_COMPRESSOR, e.telemetryMetricCompressor ?? "");
+  add(CL.TELEMETRY_LOG_COMPRESSOR, e.telemetryLogCompressor ?? "");
+  add(CL.CHIP_INGRESS_ENDPOINT, e.chipIngressEndpoint ?? "");
+  add(CL.CHIP_INGRESS_INSECURE_CONNECTION, b(e.chipIngressInsecureConnection));
+  if (e.creSettings) add(CL.CRE_SETTINGS, e.creSettings);
+  if (e.creSettingsDefault) add(CL.CRE_SETTINGS_DEFAULT, e.creSettingsDefault);
   return env;
 }
 
@@ -279,77 +280,77 @@ export function parseEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig 
   const prefixed = (p: string) =>
     Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith(p)).map(([k, v]) => [k.slice(p.length), v ?? ""]));
 
-  const e: EnvConfig = { appId: get("CL_APP_ID") };
-  const url = get("CL_DATABASE_URL");
+  const e: EnvConfig = { appId: get(CL.APP_ID) };
+  const url = get(CL.DATABASE_URL);
   if (url) {
     e.database = {
       url,
-      idleInTxSessionTimeoutNs: read("CL_DATABASE_IDLE_IN_TX_SESSION_TIMEOUT", dur),
-      lockTimeoutNs: read("CL_DATABASE_LOCK_TIMEOUT", dur),
-      queryTimeoutNs: read("CL_DATABASE_QUERY_TIMEOUT", dur),
-      listenerFallbackPollIntervalNs: read("CL_DATABASE_LISTNER_FALLBACK_POLL_INTERVAL", dur),
-      logSql: read("CL_DATABASE_LOG_SQL", bool),
-      maxOpenConns: read("CL_DATABASE_MAX_OPEN_CONNS", int),
-      maxIdleConns: read("CL_DATABASE_MAX_IDLE_CONNS", int),
-      tracingEnabled: read("CL_DATABASE_TRACING_ENABLED", bool),
+      idleInTxSessionTimeoutNs: read(CL.DATABASE_IDLE_IN_TX_SESSION_TIMEOUT, dur),
+      lockTimeoutNs: read(CL.DATABASE_LOCK_TIMEOUT, dur),
+      queryTimeoutNs: read(CL.DATABASE_QUERY_TIMEOUT, dur),
+      listenerFallbackPollIntervalNs: read(CL.DATABASE_LISTNER_FALLBACK_POLL_INTERVAL, dur),
+      logSql: read(CL.DATABASE_LOG_SQL, bool),
+      maxOpenConns: read(CL.DATABASE_MAX_OPEN_CONNS, int),
+      maxIdleConns: read(CL.DATABASE_MAX_IDLE_CONNS, int),
+      tracingEnabled: read(CL.DATABASE_TRACING_ENABLED, bool),
     };
   }
-  e.featureLogPoller = read("CL_FEATURE_LOG_POLLER", bool);
-  e.grpcServerMaxRecvMsgSize = read("CL_GRPC_SERVER_MAX_RECV_MSG_SIZE", int);
-  e.mercuryCacheLatestReportDeadlineNs = read("CL_MERCURY_CACHE_LATEST_REPORT_DEADLINE", dur);
-  e.mercuryCacheLatestReportTtlNs = read("CL_MERCURY_CACHE_LATEST_REPORT_TTL", dur);
-  e.mercuryCacheMaxStaleAgeNs = read("CL_MERCURY_CACHE_MAX_STALE_AGE", dur);
-  e.mercuryTransmitterProtocol = get("CL_MERCURY_TRANSMITTER_PROTOCOL");
-  e.mercuryTransmitterTransmitQueueMaxSize = read("CL_MERCURY_TRANSMITTER_TRANSMIT__QUEUE_MAX_SIZE", goParseUint32);
-  e.mercuryTransmitterTransmitTimeoutNs = read("CL_MERCURY_TRANSMITTER_TRANSMIT_TIMEOUT", dur);
-  e.mercuryTransmitterTransmitConcurrency = read("CL_MERCURY_TRANSMITTER_TRANSMIT_CONCURRENCY", goParseUint32);
-  e.mercuryTransmitterReaperFrequencyNs = read("CL_MERCURY_TRANSMITTER_REAPER_FREQUENCY", dur);
-  e.mercuryTransmitterReaperMaxAgeNs = read("CL_MERCURY_TRANSMITTER_REAPER_MAX_AGE", dur);
-  e.mercuryVerboseLogging = read("CL_MERCURY_VERBOSE_LOGGING", bool);
-  const prom = get("CL_PROMETHEUS_PORT");
-  e.prometheusPort = read("CL_PROMETHEUS_PORT", goAtoi, (t) => `failed to parse CL_PROMETHEUS_PORT = ${quote(prom)}: ${t}`);
-  e.tracingEnabled = read("CL_TRACING_ENABLED", bool, wrapAs("CL_TRACING_ENABLED"));
+  e.featureLogPoller = read(CL.FEATURE_LOG_POLLER, bool);
+  e.grpcServerMaxRecvMsgSize = read(CL.GRPC_SERVER_MAX_RECV_MSG_SIZE, int);
+  e.mercuryCacheLatestReportDeadlineNs = read(CL.MERCURY_CACHE_LATEST_REPORT_DEADLINE, dur);
+  e.mercuryCacheLatestReportTtlNs = read(CL.MERCURY_CACHE_LATEST_REPORT_TTL, dur);
+  e.mercuryCacheMaxStaleAgeNs = read(CL.MERCURY_CACHE_MAX_STALE_AGE, dur);
+  e.mercuryTransmitterProtocol = get(CL.MERCURY_TRANSMITTER_PROTOCOL);
+  e.mercuryTransmitterTransmitQueueMaxSize = read(CL.MERCURY_TRANSMITTER_TRANSMIT__QUEUE_MAX_SIZE, goParseUint32);
+  e.mercuryTransmitterTransmitTimeoutNs = read(CL.MERCURY_TRANSMITTER_TRANSMIT_TIMEOUT, dur);
+  e.mercuryTransmitterTransmitConcurrency = read(CL.MERCURY_TRANSMITTER_TRANSMIT_CONCURRENCY, goParseUint32);
+  e.mercuryTransmitterReaperFrequencyNs = read(CL.MERCURY_TRANSMITTER_REAPER_FREQUENCY, dur);
+  e.mercuryTransmitterReaperMaxAgeNs = read(CL.MERCURY_TRANSMITTER_REAPER_MAX_AGE, dur);
+  e.mercuryVerboseLogging = read(CL.MERCURY_VERBOSE_LOGGING, bool);
+  const prom = get(CL.PROMETHEUS_PORT);
+  e.prometheusPort = read(CL.PROMETHEUS_PORT, goAtoi, (t) => `failed to parse ${CL.PROMETHEUS_PORT} = ${quote(prom)}: ${t}`);
+  e.tracingEnabled = read(CL.TRACING_ENABLED, bool, wrapAs(CL.TRACING_ENABLED));
   if (e.tracingEnabled) {
-    const target = get("CL_TRACING_COLLECTOR_TARGET");
+    const target = get(CL.TRACING_COLLECTOR_TARGET);
     const bad = requestUriError(target);
-    if (bad) fail("CL_TRACING_COLLECTOR_TARGET", `invalid CL_TRACING_COLLECTOR_TARGET: parse ${quote(target)}: ${bad}`);
+    if (bad) fail(CL.TRACING_COLLECTOR_TARGET, `invalid ${CL.TRACING_COLLECTOR_TARGET}: parse ${quote(target)}: ${bad}`);
     e.tracingCollectorTarget = target;
-    e.tracingAttributes = prefixed("CL_TRACING_ATTRIBUTE_");
-    e.tracingSamplingRatio = float0(get("CL_TRACING_SAMPLING_RATIO"));
-    e.tracingTlsCertPath = get("CL_TRACING_TLS_CERT_PATH");
+    e.tracingAttributes = prefixed(CL.TRACING_ATTRIBUTE_);
+    e.tracingSamplingRatio = float0(get(CL.TRACING_SAMPLING_RATIO));
+    e.tracingTlsCertPath = get(CL.TRACING_TLS_CERT_PATH);
   }
-  e.telemetryEnabled = read("CL_TELEMETRY_ENABLED", bool, wrapAs("CL_TELEMETRY_ENABLED"));
+  e.telemetryEnabled = read(CL.TELEMETRY_ENABLED, bool, wrapAs(CL.TELEMETRY_ENABLED));
   if (e.telemetryEnabled) {
     const t = <T>(k: string, parse: (s: string) => T, name = k) => read(k, parse, wrapAs(name));
-    e.telemetryEndpoint = get("CL_TELEMETRY_ENDPOINT");
+    e.telemetryEndpoint = get(CL.TELEMETRY_ENDPOINT);
     // Go names the endpoint variable when the insecure flag is malformed.
-    e.telemetryInsecureConnection = t("CL_TELEMETRY_INSECURE_CONNECTION", bool, "CL_TELEMETRY_ENDPOINT");
-    e.telemetryCaCertFile = get("CL_TELEMETRY_CA_CERT_FILE");
-    e.telemetryAttributes = prefixed("CL_TELEMETRY_ATTRIBUTE_");
-    e.telemetryTraceSampleRatio = float0(get("CL_TELEMETRY_TRACE_SAMPLE_RATIO"));
-    e.telemetryAuthHeaders = prefixed("CL_TELEMETRY_AUTH_HEADER");
-    e.telemetryAuthPubKeyHex = get("CL_TELEMETRY_AUTH_PUB_KEY_HEX");
-    e.telemetryAuthHeadersTtlNs = t("CL_TELEMETRY_AUTH_HEADERS_TTL", dur);
-    e.telemetryEmitterBatchProcessor = t("CL_TELEMETRY_EMITTER_BATCH_PROCESSOR", bool);
-    e.telemetryEmitterExportTimeoutNs = t("CL_TELEMETRY_EMITTER_EXPORT_TIMEOUT", dur);
-    e.telemetryEmitterExportIntervalNs = t("CL_TELEMETRY_EMITTER_EXPORT_INTERVAL", dur);
-    e.telemetryEmitterExportMaxBatchSize = t("CL_TELEMETRY_EMITTER_EXPORT_MAX_BATCH_SIZE", int);
-    e.telemetryEmitterMaxQueueSize = t("CL_TELEMETRY_EMITTER_MAX_QUEUE_SIZE", int);
-    e.telemetryLogStreamingEnabled = t("CL_TELEMETRY_LOG_STREAMING_ENABLED", bool);
-    e.telemetryLogLevel = zapLevel(get("CL_TELEMETRY_LOG_LEVEL"));
-    e.telemetryLogBatchProcessor = t("CL_TELEMETRY_LOG_BATCH_PROCESSOR", bool);
-    e.telemetryLogExportTimeoutNs = t("CL_TELEMETRY_LOG_EXPORT_TIMEOUT", dur);
-    e.telemetryLogExportMaxBatchSize = t("CL_TELEMETRY_LOG_EXPORT_MAX_BATCH_SIZE", int);
-    e.telemetryLogExportIntervalNs = t("CL_TELEMETRY_LOG_EXPORT_INTERVAL", dur);
-    e.telemetryLogMaxQueueSize = t("CL_TELEMETRY_LOG_MAX_QUEUE_SIZE", int);
-    e.telemetryTraceCompressor = get("CL_TELEMETRY_TRACE_COMPRESSOR");
-    e.telemetryMetricCompressor = get("CL_TELEMETRY_METRIC_COMPRESSOR");
-    e.telemetryLogCompressor = get("CL_TELEMETRY_LOG_COMPRESSOR");
-    e.chipIngressEndpoint = get("CL_CHIP_INGRESS_ENDPOINT");
-    e.chipIngressInsecureConnection = t("CL_CHIP_INGRESS_INSECURE_CONNECTION", bool);
+    e.telemetryInsecureConnection = t(CL.TELEMETRY_INSECURE_CONNECTION, bool, CL.TELEMETRY_ENDPOINT);
+    e.telemetryCaCertFile = get(CL.TELEMETRY_CA_CERT_FILE);
+    e.telemetryAttributes = prefixed(CL.TELEMETRY_ATTRIBUTE_);
+    e.telemetryTraceSampleRatio = float0(get(CL.TELEMETRY_TRACE_SAMPLE_RATIO));
+    e.telemetryAuthHeaders = prefixed(CL.TELEMETRY_AUTH_HEADER);
+    e.telemetryAuthPubKeyHex = get(CL.TELEMETRY_AUTH_PUB_KEY_HEX);
+    e.telemetryAuthHeadersTtlNs = t(CL.TELEMETRY_AUTH_HEADERS_TTL, dur);
+    e.telemetryEmitterBatchProcessor = t(CL.TELEMETRY_EMITTER_BATCH_PROCESSOR, bool);
+    e.telemetryEmitterExportTimeoutNs = t(CL.TELEMETRY_EMITTER_EXPORT_TIMEOUT, dur);
+    e.telemetryEmitterExportIntervalNs = t(CL.TELEMETRY_EMITTER_EXPORT_INTERVAL, dur);
+    e.telemetryEmitterExportMaxBatchSize = t(CL.TELEMETRY_EMITTER_EXPORT_MAX_BATCH_SIZE, int);
+    e.telemetryEmitterMaxQueueSize = t(CL.TELEMETRY_EMITTER_MAX_QUEUE_SIZE, int);
+    e.telemetryLogStreamingEnabled = t(CL.TELEMETRY_LOG_STREAMING_ENABLED, bool);
+    e.telemetryLogLevel = zapLevel(get(CL.TELEMETRY_LOG_LEVEL));
+    e.telemetryLogBatchProcessor = t(CL.TELEMETRY_LOG_BATCH_PROCESSOR, bool);
+    e.telemetryLogExportTimeoutNs = t(CL.TELEMETRY_LOG_EXPORT_TIMEOUT, dur);
+    e.telemetryLogExportMaxBatchSize = t(CL.TELEMETRY_LOG_EXPORT_MAX_BATCH_SIZE, int);
+    e.telemetryLogExportIntervalNs = t(CL.TELEMETRY_LOG_EXPORT_INTERVAL, dur);
+    e.telemetryLogMaxQueueSize = t(CL.TELEMETRY_LOG_MAX_QUEUE_SIZE, int);
+    e.telemetryTraceCompressor = get(CL.TELEMETRY_TRACE_COMPRESSOR);
+    e.telemetryMetricCompressor = get(CL.TELEMETRY_METRIC_COMPRESSOR);
+    e.telemetryLogCompressor = get(CL.TELEMETRY_LOG_COMPRESSOR);
+    e.chipIngressEndpoint = get(CL.CHIP_INGRESS_ENDPOINT);
+    e.chipIngressInsecureConnection = t(CL.CHIP_INGRESS_INSECURE_CONNECTION, bool);
   }
-  e.creSettings = get("CL_CRE_SETTINGS");
-  e.creSettingsDefault = get("CL_CRE_SETTINGS_DEFAULT");
+  e.creSettings = get(CL.CRE_SETTINGS);
+  e.creSettingsDefault = get(CL.CRE_SETTINGS_DEFAULT);
   return e;
 }
 

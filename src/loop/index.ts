@@ -3,26 +3,106 @@
  * hosts for relayer and median plugins, a client and a server adapter per LOOP
  * service, the environment contract and the wire conversions.
  */
+
+// Hosts: launch a LOOP plugin and use it.
+export { RelayerService, type RelayerServiceConfig } from "./host/relayer-service.js";
+export { MedianService, MEDIAN_PROVIDER_SERVICES, type MedianServiceConfig } from "./host/median-service.js";
+export { loopClient, type LoopEvent, type LoopLaunchConfig, type LoopConnection } from "./host/launch.js";
+export { LazyConnection, type Closer } from "./host/lazy-connection.js";
+
+// The handshake and environment shared by hosts and plugins.
 export { LOOP_HANDSHAKES } from "./handshake.js";
-export { loopClient, type LoopEvent, type LoopLaunchConfig, type LoopConnection } from "./host.js";
-export { loopLogger } from "./logger.js";
-export { RelayerService, type RelayerServiceConfig } from "./relayer-service.js";
-export { MedianService, MEDIAN_PROVIDER_SERVICES, type MedianServiceConfig } from "./median-service.js";
-export { ProviderConnection } from "./provider-connection.js";
-export { LazyConnection, type Closer } from "./lazy-connection.js";
-export { registerProxy } from "./proxy.js";
 export { envConfigToCmdEnv, parseEnvConfig, EnvConfigError, type EnvConfig } from "./env-config.js";
-export { formatGoDuration, parseGoDuration } from "./go-duration.js";
+export { loopLogger } from "./logger.js";
 export { serveMetrics } from "./metrics.js";
-export * from "./wire.js";
-export * from "./ocr2.js";
-export { LoopServiceClient, loopServiceServer, type LoopService } from "./service.js";
-export { KeystoreClient, keystoreServer, type Keystore } from "./keystore.js";
-export { DataSourceClient, dataSourceServer, type DataSource } from "./datasource.js";
-export { ErrorLogClient, errorLogServer, type ErrorLog } from "./errorlog.js";
-export * from "./provider.js";
-export * from "./median-provider.js";
-export * from "./contract-reader.js";
-export * from "./reporting.js";
-export * from "./relayer.js";
-export { PluginMedianClient, pluginMedianServer, type MedianFactoryArgs, type MedianPluginImpl } from "./median.js";
+
+// One client and one server adapter per LOOP service.
+export { LoopServiceClient, loopServiceServer, type LoopService } from "./services/service.js";
+export { PluginRelayerClient, pluginRelayerServer, RelayerClient, relayerServer, relayArgs, pluginArgs } from "./services/relayer.js";
+export type { RelayArgs, PluginArgs, ChainStatus, ChainInfo, NodeStatus, RelayerApi, RelayerImpl } from "./services/relayer.js";
+export { PluginMedianClient, pluginMedianServer, type MedianFactoryArgs, type MedianPluginImpl } from "./services/median.js";
+export { ProviderConnection } from "./services/provider-connection.js";
+export { KeystoreClient, keystoreServer, type Keystore } from "./services/keystore.js";
+export { DataSourceClient, dataSourceServer, type DataSource } from "./services/datasource.js";
+export { ErrorLogClient, errorLogServer, type ErrorLog } from "./services/errorlog.js";
+export {
+  OffchainConfigDigesterClient,
+  offchainConfigDigesterServer,
+  ContractConfigTrackerClient,
+  contractConfigTrackerServer,
+  ContractTransmitterClient,
+  contractTransmitterServer,
+  type OffchainConfigDigester,
+  type ContractConfigTracker,
+  type ContractTransmitter,
+} from "./services/provider.js";
+export {
+  ReportCodecClient,
+  reportCodecServer,
+  MedianContractClient,
+  medianContractServer,
+  OnchainConfigCodecClient,
+  onchainConfigCodecServer,
+  parsedAttributedObservation,
+  latestTransmissionDetails,
+  latestRoundRequested,
+  onchainConfig,
+  type ParsedAttributedObservation,
+  type ReportCodec,
+  type MedianTimestamp,
+  type LatestTransmissionDetails,
+  type LatestRoundRequested,
+  type MedianContract,
+  type OnchainConfig,
+  type OnchainConfigCodec,
+} from "./services/median-provider.js";
+export {
+  Confidence,
+  ContractReaderClient,
+  contractReaderServer,
+  CodecClient,
+  codecServer,
+  getLatestValueRequest,
+  getLatestValueReply,
+  getEncodingRequest,
+  getDecodingRequest,
+  type Head,
+  type ContractReader,
+  type Codec,
+} from "./services/contract-reader.js";
+export {
+  ReportingPluginClient,
+  reportingPluginServer,
+  ReportingPluginFactoryClient,
+  reportingPluginFactoryServer,
+  type ReportingPlugin,
+  type ReportingPluginFactory,
+} from "./services/reporting.js";
+
+// Wire conversions.
+export {
+  reportTimestamp,
+  contractConfig,
+  reportContext,
+  attributedOnchainSignature,
+  attributedObservation,
+  reportingPluginConfig,
+  reportingPluginInfo,
+  type ReportTimestamp,
+  type ContractConfig,
+  type ReportContext,
+  type AttributedOnchainSignature,
+  type AttributedObservation,
+  type ReportingPluginConfig,
+  type ReportingPluginInfo,
+} from "./wire/ocr2.js";
+export { toBigIntWire, fromBigIntWire, type BigIntWire } from "./wire/bigint.js";
+export { configDigest } from "./wire/digest.js";
+export { uint8, uint16 } from "./wire/ranges.js";
+export { Duration } from "./wire/duration.js";
+export { formatGoDuration, parseGoDuration } from "./wire/go-duration.js";
+export { jobIdFromUuid, uuidFromJobId } from "./wire/job-id.js";
+export { Encoding, encodeCbor, encodeVersionedBytes, decodeVersionedBytes } from "./wire/cbor.js";
+
+// The transparent proxy now lives in the RPC layer; re-exported for LOOP users.
+export { registerProxy } from "../rpc/proxy.js";

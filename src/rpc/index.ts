@@ -10,3 +10,4 @@ export {
   type ServiceRegistration,
 } from "./server.js";
 export { createClient, type CallOptions, type ClientOf, type MethodClient, type ServiceClient } from "./client.js";
+export { registerProxy } from "./proxy.js";

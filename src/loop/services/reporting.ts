@@ -1,8 +1,8 @@
 import type * as grpc from "@grpc/grpc-js";
-import { ReportingPlugin as PluginService, ReportingPluginFactory as FactoryService } from "../gen/loop/internal/pb/reporting_pb.js";
-import type { Broker } from "../broker/broker.js";
-import { createClient, type ClientOf } from "../rpc/client.js";
-import { service, type ServiceRegistration } from "../rpc/server.js";
+import { ReportingPlugin as PluginService, ReportingPluginFactory as FactoryService } from "../../gen/loop/internal/pb/reporting_pb.js";
+import type { Broker } from "../../broker/broker.js";
+import { createClient, type ClientOf } from "../../rpc/client.js";
+import { service, type ServiceRegistration } from "../../rpc/server.js";
 import {
   attributedObservation,
   reportingPluginConfig,
@@ -12,7 +12,7 @@ import {
   type ReportingPluginConfig,
   type ReportingPluginInfo,
   type ReportTimestamp,
-} from "./ocr2.js";
+} from "../wire/ocr2.js";
 
 /** libocr's OCR2 ReportingPlugin, as `loop.ReportingPlugin` carries it. */
 export interface ReportingPlugin {

@@ -4,15 +4,16 @@ import {
   PluginRelayer as PluginRelayerService,
   Relayer as RelayerService,
   type CCIPProviderArgs,
-} from "../gen/loop/internal/pb/relayer_pb.js";
-import type { Head } from "../gen/loop/internal/pb/contract_reader_pb.js";
-import type { Broker } from "../broker/broker.js";
-import { createClient, type ClientOf } from "../rpc/client.js";
-import { service, type ServiceRegistration } from "../rpc/server.js";
-import { Code, RpcError } from "../rpc/status.js";
+} from "../../gen/loop/internal/pb/relayer_pb.js";
+import type { Head } from "../../gen/loop/internal/pb/contract_reader_pb.js";
+import type { Broker } from "../../broker/broker.js";
+import { createClient, type ClientOf } from "../../rpc/client.js";
+import { service, type ServiceRegistration } from "../../rpc/server.js";
+import { Code, RpcError } from "../../rpc/status.js";
 import { KeystoreClient } from "./keystore.js";
 import { loopServiceServer, type LoopService } from "./service.js";
-import { fromBigIntWire, jobIdFromUuid, toBigIntWire, uuidFromJobId } from "./wire.js";
+import { fromBigIntWire, toBigIntWire } from "../wire/bigint.js";
+import { jobIdFromUuid, uuidFromJobId } from "../wire/job-id.js";
 
 /** What a job asks of a relayer: `loop.RelayArgs`, with the job id as a UUID. */
 export interface RelayArgs {

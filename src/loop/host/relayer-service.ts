@@ -1,13 +1,13 @@
 import type { JsonObject } from "@bufbuild/protobuf";
-import type { Client } from "../goplugin/client.js";
-import type { ServiceRegistration } from "../rpc/server.js";
-import { LOOP_HANDSHAKES } from "./handshake.js";
-import { loopClient, traced, type LoopConnection, type LoopLaunchConfig } from "./host.js";
-import { keystoreServer, type Keystore } from "./keystore.js";
+import type { Client } from "../../goplugin/client.js";
+import type { ServiceRegistration } from "../../rpc/server.js";
+import { LOOP_HANDSHAKES } from "../handshake.js";
+import { loopClient, traced, type LoopConnection, type LoopLaunchConfig } from "./launch.js";
+import { keystoreServer, type Keystore } from "../services/keystore.js";
 import { LazyConnection } from "./lazy-connection.js";
-import { ProviderConnection } from "./provider-connection.js";
-import { PluginRelayerClient, RelayerClient, type PluginArgs, type RelayArgs } from "./relayer.js";
-import { LoopServiceClient } from "./service.js";
+import { ProviderConnection } from "../services/provider-connection.js";
+import { PluginRelayerClient, RelayerClient, type PluginArgs, type RelayArgs } from "../services/relayer.js";
+import { LoopServiceClient } from "../services/service.js";
 
 export interface RelayerServiceConfig extends LoopLaunchConfig {
   /** The chain's TOML config handed to NewRelayer. */

@@ -1,7 +1,7 @@
 import type * as grpc from "@grpc/grpc-js";
-import { ErrorLog as ErrorLogService } from "../gen/loop/internal/pb/median_pb.js";
-import { createClient, type ClientOf } from "../rpc/client.js";
-import { service, type ServiceRegistration } from "../rpc/server.js";
+import { ErrorLog as ErrorLogService } from "../../gen/loop/internal/pb/median_pb.js";
+import { createClient, type ClientOf } from "../../rpc/client.js";
+import { service, type ServiceRegistration } from "../../rpc/server.js";
 
 /** `loop.ErrorLog`: where a plugin reports errors for the node's job UI. */
 export interface ErrorLog {

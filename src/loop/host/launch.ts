@@ -1,10 +1,10 @@
 import type * as grpc from "@grpc/grpc-js";
-import type { Broker } from "../broker/broker.js";
-import { Client, type ClientConfig } from "../goplugin/client.js";
-import type { HandshakeConfig } from "../goplugin/handshake.js";
-import { textLogger, type Logger } from "../goplugin/logger.js";
-import { envConfigToCmdEnv, type EnvConfig } from "./env-config.js";
-import { loopLogger } from "./logger.js";
+import type { Broker } from "../../broker/broker.js";
+import { Client, type ClientConfig } from "../../goplugin/client.js";
+import type { HandshakeConfig } from "../../goplugin/handshake.js";
+import { textLogger, type Logger } from "../../goplugin/logger.js";
+import { envConfigToCmdEnv, type EnvConfig } from "../env-config.js";
+import { loopLogger } from "../logger.js";
 
 /** One step of a LOOP host's work, for tracing (`onEvent`). */
 export interface LoopEvent {

@@ -1,7 +1,7 @@
 import type * as grpc from "@grpc/grpc-js";
-import { ContractConfigTracker as TrackerService, ContractTransmitter as TransmitterService, OffchainConfigDigester as DigesterService } from "../gen/loop/internal/pb/relayer_pb.js";
-import { createClient, type ClientOf } from "../rpc/client.js";
-import { service, type ServiceRegistration } from "../rpc/server.js";
+import { ContractConfigTracker as TrackerService, ContractTransmitter as TransmitterService, OffchainConfigDigester as DigesterService } from "../../gen/loop/internal/pb/relayer_pb.js";
+import { createClient, type ClientOf } from "../../rpc/client.js";
+import { service, type ServiceRegistration } from "../../rpc/server.js";
 import {
   attributedOnchainSignature,
   contractConfig,
@@ -9,8 +9,9 @@ import {
   type AttributedOnchainSignature,
   type ContractConfig,
   type ReportContext,
-} from "./ocr2.js";
-import { configDigest, uint16 } from "./wire.js";
+} from "../wire/ocr2.js";
+import { configDigest } from "../wire/digest.js";
+import { uint16 } from "../wire/ranges.js";
 
 /** The OCR2 config/transmit services of every provider connection (`relayer.proto`). */
 

@@ -1,8 +1,8 @@
 import type * as grpc from "@grpc/grpc-js";
-import { Codec } from "../gen/loop/internal/codec/codec_pb.js";
-import { ContractReader } from "../gen/loop/internal/pb/contract_reader_pb.js";
-import { createClient } from "../rpc/client.js";
-import { Code, RpcError } from "../rpc/status.js";
+import { Codec } from "../../gen/loop/internal/codec/codec_pb.js";
+import { ContractReader } from "../../gen/loop/internal/pb/contract_reader_pb.js";
+import { createClient } from "../../rpc/client.js";
+import { Code, RpcError } from "../../rpc/status.js";
 import { ContractConfigTrackerClient, ContractTransmitterClient, OffchainConfigDigesterClient } from "./provider.js";
 import { LoopServiceClient } from "./service.js";
 

@@ -13,10 +13,12 @@ import {
   type LatestTransmissionDetailsReply as LatestTransmissionDetailsReplyWire,
   type OnchainConfig as OnchainConfigWire,
   type ParsedAttributedObservation as ParsedAttributedObservationWire,
-} from "../gen/loop/internal/pb/median_pb.js";
-import { BigIntSchema, type BigInt as BigIntMsg } from "../gen/loop/internal/pb/relayer_pb.js";
-import { createClient, service, type CallOptions, type ClientOf, type ServiceRegistration } from "../rpc/index.js";
-import { configDigest, fromBigIntWire, toBigIntWire } from "./wire.js";
+} from "../../gen/loop/internal/pb/median_pb.js";
+import { BigIntSchema, type BigInt as BigIntMsg } from "../../gen/loop/internal/pb/relayer_pb.js";
+import { createClient, service, type CallOptions, type ClientOf, type ServiceRegistration } from "../../rpc/index.js";
+import { configDigest, goConfigDigest } from "../wire/digest.js";
+import { goUint8, int64, safeInt, uint32 } from "../wire/ranges.js";
+import { fromBigIntWire, toBigIntWire } from "../wire/bigint.js";
 
 /**
  * The median-specific parts of a median provider — `loop.ReportCodec`,
@@ -30,11 +32,6 @@ import { configDigest, fromBigIntWire, toBigIntWire } from "./wire.js";
 
 type Awaitable<T> = T | Promise<T>;
 
-const UINT8_MAX = 255;
-const UINT32_MAX = 0xffffffff;
-const INT64_MIN = -(1n << 63n);
-const INT64_MAX = (1n << 63n) - 1n;
-
 function bigIntMsg(v: bigint, field: string): BigIntMsg {
   if (typeof v !== "bigint") throw new RangeError(`${field}: expected a bigint, got ${typeof v}`);
   return create(BigIntSchema, toBigIntWire(v));
@@ -45,37 +42,6 @@ function requireBigInt(m: BigIntMsg | undefined, field: string): bigint {
   const v = fromBigIntWire(m);
   if (v === undefined) throw new RangeError(`${field}: missing`);
   return v;
-}
-
-function uint32(v: number, field: string): number {
-  if (!Number.isInteger(v) || v < 0 || v > UINT32_MAX) throw new RangeError(`${field}: ${v} does not fit in a uint32`);
-  return v;
-}
-
-/** Go's check on a uint8 carried in a uint32 field, with Go's message. */
-function goUint8(v: number, field: string): number {
-  if (!Number.isInteger(v) || v < 0 || v > UINT8_MAX) {
-    throw new RangeError(`expected uint8 ${field} (max ${UINT8_MAX}) but got ${v}`);
-  }
-  return v;
-}
-
-/** Go's check on a received config digest, with Go's message. */
-function goDigest(b: Uint8Array): Uint8Array {
-  if (b.length !== 32) throw new RangeError(`expected ConfigDigest length 32 but got ${b.length}`);
-  return b;
-}
-
-function int64(v: bigint, field: string): bigint {
-  if (typeof v !== "bigint" || v < INT64_MIN || v > INT64_MAX) throw new RangeError(`${field}: ${v} does not fit in an int64`);
-  return v;
-}
-
-function safeInt(v: bigint, field: string): number {
-  if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
-    throw new RangeError(`${field}: ${v} is not a safe integer`);
-  }
-  return Number(v);
 }
 
 // ---------------------------------------------------------------------------
@@ -202,7 +168,7 @@ export const latestTransmissionDetails = {
     }),
   /** Checks as Go's client does; a missing timestamp is the Unix epoch, as Go's AsTime makes it. */
   fromWire: (m: LatestTransmissionDetailsReplyWire): LatestTransmissionDetails => ({
-    configDigest: goDigest(m.configDigest),
+    configDigest: goConfigDigest(m.configDigest),
     epoch: m.epoch,
     round: goUint8(m.round, "Round"),
     latestAnswer: requireBigInt(m.latestAnswer, "latestAnswer"),
@@ -218,7 +184,7 @@ export const latestRoundRequested = {
       round: goUint8(r.round, "Round"),
     }),
   fromWire: (m: LatestRoundRequestedReplyWire): LatestRoundRequested => ({
-    configDigest: goDigest(m.configDigest),
+    configDigest: goConfigDigest(m.configDigest),
     epoch: m.epoch,
     round: goUint8(m.round, "Round"),
   }),

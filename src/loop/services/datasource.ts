@@ -1,9 +1,9 @@
 import type * as grpc from "@grpc/grpc-js";
-import { DataSource as DataSourceService } from "../gen/loop/internal/pb/median_datasource_pb.js";
-import { createClient, type ClientOf } from "../rpc/client.js";
-import { service, type ServiceRegistration } from "../rpc/server.js";
-import { reportTimestamp, type ReportTimestamp } from "./ocr2.js";
-import { fromBigIntWire, toBigIntWire } from "./wire.js";
+import { DataSource as DataSourceService } from "../../gen/loop/internal/pb/median_datasource_pb.js";
+import { createClient, type ClientOf } from "../../rpc/client.js";
+import { service, type ServiceRegistration } from "../../rpc/server.js";
+import { reportTimestamp, type ReportTimestamp } from "../wire/ocr2.js";
+import { fromBigIntWire, toBigIntWire } from "../wire/bigint.js";
 
 /** `loop.DataSource`: one observed value per report timestamp (median's price feeds). */
 export interface DataSource {

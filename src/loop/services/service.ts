@@ -1,8 +1,8 @@
 import type * as grpc from "@grpc/grpc-js";
-import { Service } from "../gen/loop/internal/pb/relayer_pb.js";
-import { createClient, type ClientOf } from "../rpc/client.js";
-import { service, type ServiceRegistration } from "../rpc/server.js";
-import { Code, RpcError } from "../rpc/status.js";
+import { Service } from "../../gen/loop/internal/pb/relayer_pb.js";
+import { createClient, type ClientOf } from "../../rpc/client.js";
+import { service, type ServiceRegistration } from "../../rpc/server.js";
+import { Code, RpcError } from "../../rpc/status.js";
 
 /**
  * `loop.Service`: the lifecycle every LOOP connection that has one exposes.

@@ -7,8 +7,8 @@ const identity = (b: Buffer) => b;
  * A transparent gRPC proxy for the unary methods of `services`: requests are
  * forwarded as raw bytes to the channel `upstream()` returns, with their
  * metadata and deadline; the reply, status code, message, headers and trailers
- * come back unchanged. This is how a LOOP host relays a relayer's provider
- * connection into another plugin without decoding anything. grpc-js has no
+ * come back unchanged, so a host can hand one plugin's service to another
+ * without decoding anything. grpc-js has no
  * catch-all handler, so each method path is registered; paths the proxy does
  * not know are UNIMPLEMENTED, as they would be upstream.
  */

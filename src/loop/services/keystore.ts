@@ -1,7 +1,7 @@
 import type * as grpc from "@grpc/grpc-js";
-import { Keystore as KeystoreService } from "../gen/loop/internal/pb/keystore_pb.js";
-import { createClient, type ClientOf } from "../rpc/client.js";
-import { service, type ServiceRegistration } from "../rpc/server.js";
+import { Keystore as KeystoreService } from "../../gen/loop/internal/pb/keystore_pb.js";
+import { createClient, type ClientOf } from "../../rpc/client.js";
+import { service, type ServiceRegistration } from "../../rpc/server.js";
 
 /** `loop.Keystore`: what a relayer may ask of the node's keys. */
 export interface Keystore {

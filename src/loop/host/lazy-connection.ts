@@ -1,5 +1,5 @@
 import type * as grpc from "@grpc/grpc-js";
-import type { Broker } from "../broker/broker.js";
+import type { Broker } from "../../broker/broker.js";
 
 /** Something a connection owns and must release: a brokered listener, a channel. */
 export interface Closer {

@@ -1,6 +1,6 @@
 import type * as grpc from "@grpc/grpc-js";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { Confidence } from "../gen/loop/chain-common/query_pb.js";
+import { Confidence } from "../../gen/loop/chain-common/query_pb.js";
 import {
   Codec as CodecService,
   GetDecodingRequestSchema,
@@ -9,7 +9,7 @@ import {
   type GetDecodingRequest,
   type GetEncodingRequest,
   type VersionedBytes,
-} from "../gen/loop/internal/codec/codec_pb.js";
+} from "../../gen/loop/internal/codec/codec_pb.js";
 import {
   ContractReader as ContractReaderService,
   GetLatestValueReplySchema,
@@ -26,9 +26,10 @@ import {
   type BatchGetLatestValuesReplySchema,
   type QueryKeyReplySchema,
   type QueryKeysReplySchema,
-} from "../gen/loop/internal/pb/contract_reader_pb.js";
-import { Code, createClient, RpcError, service, type CallOptions, type ClientOf, type ServiceRegistration } from "../rpc/index.js";
-import { decodeVersionedBytes, encodeVersionedBytes, Encoding } from "./wire.js";
+} from "../../gen/loop/internal/pb/contract_reader_pb.js";
+import { Code, createClient, RpcError, service, type CallOptions, type ClientOf, type ServiceRegistration } from "../../rpc/index.js";
+import { decodeVersionedBytes, encodeVersionedBytes, Encoding } from "../wire/cbor.js";
+import { int32 } from "../wire/ranges.js";
 
 export { Confidence };
 
@@ -41,9 +42,6 @@ export { Confidence };
  */
 
 type Awaitable<T> = T | Promise<T>;
-
-const INT32_MIN = -(2 ** 31);
-const INT32_MAX = 2 ** 31 - 1;
 
 function confidenceOf(c: number): Confidence {
   if (c !== Confidence.Unconfirmed && c !== Confidence.Finalized && c !== Confidence.Safe) {
@@ -60,11 +58,6 @@ function decodeRequired(vb: VersionedBytes | undefined): unknown {
 
 function versioned(value: unknown, version: number = Encoding.CBOR): VersionedBytes {
   return create(VersionedBytesSchema, encodeVersionedBytes(value, version));
-}
-
-function int32(v: number, field: string): number {
-  if (!Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX) throw new RangeError(`${field}: ${v} does not fit in an int32`);
-  return v;
 }
 
 /** The request a Go client builds for GetLatestValue(readIdentifier, confidence, params). */

@@ -8,15 +8,16 @@ import {
   type ContractConfig as ContractConfigWire,
   type ReportContext as ReportContextWire,
   type ReportTimestamp as ReportTimestampWire,
-} from "../gen/loop/internal/pb/relayer_pb.js";
+} from "../../gen/loop/internal/pb/relayer_pb.js";
 import {
   AttributedObservationSchema,
   ReportingPluginConfigSchema,
   type AttributedObservation as AttributedObservationWire,
   type ReportingPluginConfig as ReportingPluginConfigWire,
   type ReportingPluginInfo as ReportingPluginInfoWire,
-} from "../gen/loop/internal/pb/reporting_pb.js";
-import { configDigest, uint8 } from "./wire.js";
+} from "../../gen/loop/internal/pb/reporting_pb.js";
+import { configDigest } from "./digest.js";
+import { uint8 } from "./ranges.js";
 
 /** libocr's OCR2 types as TypeScript values, with their wire conversions. */
 

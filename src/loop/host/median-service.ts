@@ -1,22 +1,22 @@
 import * as grpc from "@grpc/grpc-js";
 import type { DescService } from "@bufbuild/protobuf";
-import type { Client } from "../goplugin/client.js";
-import { addServices, type ServiceRegistration } from "../rpc/server.js";
-import { Codec } from "../gen/loop/internal/codec/codec_pb.js";
-import { ContractReader } from "../gen/loop/internal/pb/contract_reader_pb.js";
-import { MedianContract, OnchainConfigCodec, ReportCodec } from "../gen/loop/internal/pb/median_pb.js";
-import { ContractConfigTracker, ContractTransmitter, OffchainConfigDigester, Service } from "../gen/loop/internal/pb/relayer_pb.js";
-import { dataSourceServer, type DataSource } from "./datasource.js";
-import { errorLogServer, type ErrorLog } from "./errorlog.js";
-import { LOOP_HANDSHAKES } from "./handshake.js";
-import { loopClient, traced, type LoopConnection, type LoopLaunchConfig } from "./host.js";
+import type { Client } from "../../goplugin/client.js";
+import { addServices, type ServiceRegistration } from "../../rpc/server.js";
+import { Codec } from "../../gen/loop/internal/codec/codec_pb.js";
+import { ContractReader } from "../../gen/loop/internal/pb/contract_reader_pb.js";
+import { MedianContract, OnchainConfigCodec, ReportCodec } from "../../gen/loop/internal/pb/median_pb.js";
+import { ContractConfigTracker, ContractTransmitter, OffchainConfigDigester, Service } from "../../gen/loop/internal/pb/relayer_pb.js";
+import { dataSourceServer, type DataSource } from "../services/datasource.js";
+import { errorLogServer, type ErrorLog } from "../services/errorlog.js";
+import { LOOP_HANDSHAKES } from "../handshake.js";
+import { loopClient, traced, type LoopConnection, type LoopLaunchConfig } from "./launch.js";
 import { LazyConnection } from "./lazy-connection.js";
-import { PluginMedianClient } from "./median.js";
-import type { ReportingPluginConfig, ReportingPluginInfo } from "./ocr2.js";
-import type { ProviderConnection } from "./provider-connection.js";
-import { registerProxy } from "./proxy.js";
-import { ReportingPluginClient, ReportingPluginFactoryClient } from "./reporting.js";
-import { LoopServiceClient } from "./service.js";
+import { PluginMedianClient } from "../services/median.js";
+import type { ReportingPluginConfig, ReportingPluginInfo } from "../wire/ocr2.js";
+import type { ProviderConnection } from "../services/provider-connection.js";
+import { registerProxy } from "../../rpc/proxy.js";
+import { ReportingPluginClient, ReportingPluginFactoryClient } from "../services/reporting.js";
+import { LoopServiceClient } from "../services/service.js";
 
 /** Every service a median provider connection may carry; all are relayed by the proxy. */
 export const MEDIAN_PROVIDER_SERVICES: readonly DescService[] = [

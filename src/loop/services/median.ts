@@ -1,8 +1,8 @@
 import type * as grpc from "@grpc/grpc-js";
-import { PluginMedian as PluginMedianService } from "../gen/loop/internal/pb/median_pb.js";
-import type { Broker } from "../broker/broker.js";
-import { createClient, type ClientOf } from "../rpc/client.js";
-import { service, type ServiceRegistration } from "../rpc/server.js";
+import { PluginMedian as PluginMedianService } from "../../gen/loop/internal/pb/median_pb.js";
+import type { Broker } from "../../broker/broker.js";
+import { createClient, type ClientOf } from "../../rpc/client.js";
+import { service, type ServiceRegistration } from "../../rpc/server.js";
 import { DataSourceClient } from "./datasource.js";
 import { ErrorLogClient } from "./errorlog.js";
 import { ProviderConnection } from "./provider-connection.js";
