@@ -1,9 +1,8 @@
 import * as grpc from "@grpc/grpc-js";
-import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, chownSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import type { Writable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import { Broker } from "../broker/broker.js";
 import { GRPCBroker, type ConnInfo } from "../gen/plugin/grpc_broker_pb.js";
 import { GRPCController } from "../gen/plugin/grpc_controller_pb.js";
@@ -22,6 +21,7 @@ import { namedLogger, textLogger, type Logger } from "./logger.js";
 import { manage, unmanage, type ManagedProcess } from "./managed.js";
 import { versionedSets, type PluginSet } from "./plugin.js";
 import { StderrLogParser } from "./stderr-log.js";
+import { spawnRunner, type PluginExit, type Runner, type StartedPlugin } from "./runner.js";
 import { autoMTLS, type ClientTls } from "./client-tls.js";
 import { resolveExecutable, verifyChecksum, type SecureConfig } from "./secure-config.js";
 
@@ -72,6 +72,13 @@ export interface ClientConfig {
   killGraceMs?: number;
   /** Checksum the executable must match before it is run (go-plugin's SecureConfig). */
   secureConfig?: SecureConfig;
+  /** How the plugin process is run; default `spawnRunner({ killWithHost })`. */
+  runner?: Runner;
+  /**
+   * With the default runner: the plugin's process group is SIGKILLed when this
+   * host process dies, however it dies (SIGKILL included). Default true; POSIX only.
+   */
+  killWithHost?: boolean;
 }
 
 /** The connected protocol: go-plugin's ClientProtocol. */
@@ -90,7 +97,7 @@ const STDERR_TAIL = 20;
  * `kill()` shuts it down. Usable with `await using`.
  */
 export class Client implements ManagedProcess, AsyncDisposable {
-  private proc?: ChildProcess;
+  private proc?: StartedPlugin;
   private startPromise?: Promise<NetAddr>;
   private clientPromise?: Promise<ClientProtocol>;
   private killPromise?: Promise<void>;
@@ -173,18 +180,9 @@ export class Client implements ManagedProcess, AsyncDisposable {
 
   /** SIGKILLs the plugin's process group at once; for exit hooks. */
   killNow(): void {
-    const pid = this.proc?.pid;
-    if (pid === undefined || this.exited) return;
+    if (!this.proc || this.proc.pid === undefined || this.exited) return;
     this.forceKilled = true;
-    try {
-      process.kill(process.platform === "win32" ? pid : -pid, "SIGKILL");
-    } catch {
-      try {
-        this.proc?.kill("SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
+    this.proc.killNow();
   }
 
   private describeExit(): string {
@@ -198,6 +196,9 @@ export class Client implements ManagedProcess, AsyncDisposable {
       : `\n(${this.name} wrote nothing to stderr)`;
   }
 
+  private spawnFailed(error: Error): PluginError {
+    return new PluginError("SPAWN_FAILED", `error starting plugin ${this.config.cmd.command}: ${error.message}`, { cause: error });
+  }
 
   private buildEnv(): Record<string, string> {
     const c = this.config;
@@ -239,26 +240,28 @@ export class Client implements ManagedProcess, AsyncDisposable {
       this.tlsState = await autoMTLS();
     } else this.tlsState = c.tls;
     this.makeSocketDir();
-    const proc = spawn(c.cmd.command, c.cmd.args ?? [], {
-      env: this.buildEnv(),
-      cwd: c.cmd.cwd,
-      stdio: [c.stdin ?? "inherit", "pipe", "pipe"],
-      detached: process.platform !== "win32",
-    });
+    const runner = c.runner ?? spawnRunner({ killWithHost: c.killWithHost });
+    let proc: StartedPlugin;
+    try {
+      proc = runner.start({ command: c.cmd.command, args: c.cmd.args ?? [], env: this.buildEnv(), cwd: c.cmd.cwd, stdin: c.stdin ?? "inherit" });
+    } catch (error) {
+      this.removeSocketDir();
+      unmanage(this);
+      throw this.spawnFailed(error as Error);
+    }
     this.proc = proc;
-    const exited = new Promise<void>((resolve) =>
-      proc.once("exit", (code, signal) => {
-        this.exitCode = code;
-        this.exitSignal = signal;
-        resolve();
-      }),
-    );
-    const spawnError = new Promise<Error>((resolve) => proc.once("error", resolve));
-    const exitedOrFailed = Promise.race([exited, spawnError]);
+    const exited = proc.exited.then((exit: PluginExit) => {
+      if (!exit.error) {
+        this.exitCode = exit.code;
+        this.exitSignal = exit.signal;
+      }
+      return exit;
+    });
+    const spawnError = exited.then((exit) => exit.error ?? new Promise<Error>(() => {}));
     const log = namedLogger(this.logger, `plugin.${this.name}`);
     const parser = new StderrLogParser();
     const stderrDone = readLines(
-      proc.stderr!,
+      proc.stderr,
       (line) => {
         this.stderrTail.push(line);
         if (this.stderrTail.length > STDERR_TAIL) this.stderrTail.shift();
@@ -273,8 +276,8 @@ export class Client implements ManagedProcess, AsyncDisposable {
         },
       },
     );
-    const firstLine = readFirstLine(proc);
-    this.closedPromise = Promise.all([exitedOrFailed, stderrDone, firstLine.eof]).then(() => {
+    const firstLine = readFirstLine(proc.stdout);
+    this.closedPromise = Promise.all([exited, stderrDone, firstLine.eof]).then(() => {
       this.logger.log({
         level: this.exitCode === 0 ? "info" : this.killPromise ? "debug" : "error",
         message: "plugin process exited",
@@ -297,10 +300,7 @@ export class Client implements ManagedProcess, AsyncDisposable {
     ]);
     clearTimeout(timer);
     try {
-      if (typeof outcome === "object") {
-        const { error } = outcome;
-        throw new PluginError("SPAWN_FAILED", `error starting plugin ${c.cmd.command}: ${error.message}`, { cause: error });
-      }
+      if (typeof outcome === "object") throw this.spawnFailed(outcome.error);
       if (outcome === "timeout") {
         throw new PluginError(
           "START_TIMEOUT",
@@ -308,7 +308,8 @@ export class Client implements ManagedProcess, AsyncDisposable {
         );
       }
       if (outcome === undefined) {
-        await Promise.race([exited, delay(500)]);
+        const exit = await Promise.race([exited, delay(500)]);
+        if (exit?.error) throw this.spawnFailed(exit.error);
         await Promise.race([stderrDone, delay(100)]);
         throw new PluginError(
           "EXITED_BEFORE_HANDSHAKE",
@@ -462,8 +463,7 @@ function delay(ms: number): Promise<void> {
  * The first stdout line (undefined if stdout closed without one); everything
  * after it is read and discarded so the pipe never fills.
  */
-function readFirstLine(proc: ChildProcess): { line: Promise<string | undefined>; eof: Promise<void> } {
-  const stdout = proc.stdout!;
+function readFirstLine(stdout: Readable): { line: Promise<string | undefined>; eof: Promise<void> } {
   let buf = "";
   let found = false;
   let resolveLine!: (l: string | undefined) => void;

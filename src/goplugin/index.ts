@@ -2,6 +2,15 @@ export { Client, type ClientConfig, type ClientProtocol, type Sink } from "./cli
 export type { ClientTls } from "./client-tls.js";
 export { verifyChecksum, type SecureConfig } from "./secure-config.js";
 export { cleanupClients } from "./managed.js";
+export {
+  spawnRunner,
+  type AttachedPlugin,
+  type PluginCommand,
+  type PluginExit,
+  type Runner,
+  type SpawnRunnerOptions,
+  type StartedPlugin,
+} from "./runner.js";
 export { serve, MISCONFIGURED_COOKIE, NOT_A_PLUGIN, type ServeConfig } from "./serve.js";
 export { tlsFromPem, type PemTlsOptions, type ServerTls } from "./tls.js";
 export { autoMTLS } from "./client-tls.js";
