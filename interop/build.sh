@@ -14,6 +14,7 @@ build() {
 
 build goplugin-test ./cmd/testplugin
 build goplugin-host ./cmd/testhost
+build yamux-peer ./cmd/yamuxpeer
 build kv github.com/hashicorp/go-plugin/examples/grpc
 build kv-go-grpc github.com/hashicorp/go-plugin/examples/grpc/plugin-go-grpc
 build counter github.com/hashicorp/go-plugin/examples/bidirectional

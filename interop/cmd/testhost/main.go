@@ -36,6 +36,7 @@ type options struct {
 	warmup       int
 	verbose      bool
 	rawStderr    bool
+	reattach     string
 }
 
 // harness owns the host logger and every process it spawned.
@@ -71,10 +72,20 @@ func newHarness(opt options) *harness {
 // newClient builds (but does not start) a plugin client for the configured
 // command.
 func (h *harness) newClient(syncStdout, syncStderr io.Writer) *plugin.Client {
-	cmd := exec.Command("sh", "-c", h.opt.cmd)
-	// Own process group, so that a plugin left behind by a shell that did
-	// not exec can still be cleaned up (see killGroups).
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var cmd *exec.Cmd
+	var reattach *plugin.ReattachConfig
+	if h.opt.reattach != "" {
+		rc, err := shared.DecodeReattach([]byte(h.opt.reattach))
+		if err != nil {
+			usage("-reattach: " + err.Error())
+		}
+		reattach = rc
+	} else {
+		cmd = exec.Command("sh", "-c", h.opt.cmd)
+		// Own process group, so that a plugin left behind by a shell that did
+		// not exec can still be cleaned up (see killGroups).
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	}
 	hs := shared.Handshake
 	hs.MagicCookieKey = h.opt.cookieKey
 	hs.MagicCookieValue = h.opt.cookieValue
@@ -83,6 +94,7 @@ func (h *harness) newClient(syncStdout, syncStderr io.Writer) *plugin.Client {
 		HandshakeConfig:     hs,
 		VersionedPlugins:    shared.VersionedPlugins(h.opt.versions, &shared.TestPlugin{}),
 		Cmd:                 cmd,
+		Reattach:            reattach,
 		AllowedProtocols:    []plugin.Protocol{plugin.ProtocolGRPC},
 		Logger:              h.logger,
 		AutoMTLS:            h.opt.autoMTLS,
@@ -118,6 +130,9 @@ func (h *harness) killGroup(client *plugin.Client) {
 }
 
 func killGroupOf(cmd *exec.Cmd) {
+	if cmd == nil {
+		return
+	}
 	if p := cmd.Process; p != nil {
 		_ = syscall.Kill(-p.Pid, syscall.SIGKILL)
 	}
@@ -241,14 +256,15 @@ func main() {
 	flag.IntVar(&opt.warmup, "warmup", 200, "bench: untimed Echo calls before measuring")
 	flag.BoolVar(&opt.verbose, "v", false, "mirror the host logger's JSON lines to stderr")
 	flag.BoolVar(&opt.rawStderr, "raw-stderr", false, "add raw_stderr (the plugin's raw stderr, ClientConfig.Stderr) to the output")
+	flag.StringVar(&opt.reattach, "reattach", "", "reattach to this plugin (reattach JSON, see shared.ReattachJSON) instead of running -cmd")
 	timeout := flag.Duration("timeout", 5*time.Minute, "overall deadline; on expiry print {ok:false} and exit 1")
 	flag.Parse()
 
 	if flag.NArg() != 0 {
 		usage("unexpected arguments")
 	}
-	if opt.cmd == "" {
-		usage("-cmd is required")
+	if opt.cmd == "" && opt.reattach == "" {
+		usage("-cmd or -reattach is required")
 	}
 	var err error
 	if opt.versions, err = shared.ParseVersions(*versions); err != nil {
@@ -265,6 +281,7 @@ func main() {
 		"panic":         runPanic,
 		"bench":         runBench,
 		"bench-start":   runBenchStart,
+		"reattach":      runReattach,
 	}
 	run, ok := scenarios[opt.scenario]
 	if !ok {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -306,6 +307,53 @@ func runPanic(h *harness) *object {
 		}
 	}
 	out.set("panic_logged", logged)
+	h.finish(out, errs, true)
+	return out
+}
+
+// runReattach attaches to the plugin given by -reattach, calls it, reports
+// the client's view (negotiated version, ReattachConfig), then Kill()s it and
+// checks whether the plugin still answers (a test-mode plugin must: Kill is
+// a no-op for it) and whether the client counts as exited.
+func runReattach(h *harness) *object {
+	out := base()
+	errs := &errorList{}
+	client := h.newClient(nil, nil)
+	rpc, c, err := h.connect(client)
+	started(client, out)
+	if err != nil {
+		errs.add("reattach", err)
+	} else {
+		ctx, cancel := rpcCtx()
+		resp, err := c.Test.Double(ctx, &grpctest.TestRequest{Input: 21})
+		cancel()
+		if err != nil {
+			errs.add("Double", err)
+		} else {
+			out.set("double", resp.GetOutput())
+		}
+		if err := rpc.Ping(); err != nil {
+			errs.add("ping", err)
+		}
+		if rc := client.ReattachConfig(); rc != nil {
+			if b, err := shared.EncodeReattach(rc); err == nil {
+				out.set("reattach_config", json.RawMessage(b))
+			}
+		}
+		start := time.Now()
+		client.Kill()
+		out.set("kill_ms", ms(time.Since(start)))
+		// A fresh client: the killed one has closed its connection.
+		after := h.newClient(nil, nil)
+		arpc, _, err := h.connect(after)
+		out.set("ping_after_kill", err == nil && arpc.Ping() == nil)
+		if arpc != nil {
+			arpc.Close()
+		}
+		// Let the exit poller (1 s) see a plugin that did exit.
+		time.Sleep(1500 * time.Millisecond)
+		out.set("exited", client.Exited())
+	}
 	h.finish(out, errs, true)
 	return out
 }

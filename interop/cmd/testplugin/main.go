@@ -111,6 +111,7 @@ func main() {
 	ignoreShutdown := flag.Bool("ignore-shutdown", false, "after serving ends, ignore SIGTERM/SIGINT and sleep forever")
 	logLevels := flag.Bool("log-levels", false, "log one hclog JSON line per level right before serving")
 	bigLine := flag.Bool("bigline", false, "write a 100000 character line to stderr before serving")
+	testMode := flag.Bool("test-mode", false, "serve with ServeTestConfig: print the reattach config as JSON on stdout, serve until SIGINT/SIGTERM")
 	flag.Parse()
 
 	versions, err := shared.ParseVersions(*versionsFlag)
@@ -154,6 +155,11 @@ func main() {
 		},
 	}
 
+	if *testMode {
+		serveTestMode(shared.VersionedPlugins(versions, p), logger)
+		return
+	}
+
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  shared.Handshake,
 		VersionedPlugins: shared.VersionedPlugins(versions, p),
@@ -165,6 +171,36 @@ func main() {
 		signal.Ignore(syscall.SIGTERM, syscall.SIGINT)
 		sleepForever()
 	}
+}
+
+// serveTestMode serves like a plugin started under a debugger: no cookie, no
+// handshake line; the reattach config goes to stdout as one JSON line, and
+// serving ends on SIGINT/SIGTERM (the test context is cancelled).
+func serveTestMode(plugins map[int]plugin.PluginSet, logger hclog.Logger) {
+	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer cancel()
+	reattachCh := make(chan *plugin.ReattachConfig, 1)
+	closeCh := make(chan struct{})
+	go plugin.Serve(&plugin.ServeConfig{
+		HandshakeConfig:  shared.Handshake,
+		VersionedPlugins: plugins,
+		GRPCServer:       plugin.DefaultGRPCServer,
+		Logger:           logger,
+		Test:             &plugin.ServeTestConfig{Context: ctx, ReattachConfigCh: reattachCh, CloseCh: closeCh},
+	})
+	select {
+	case rc := <-reattachCh:
+		b, err := shared.EncodeReattach(rc)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "testplugin:", err)
+			os.Exit(1)
+		}
+		os.Stdout.Write(append(b, '\n'))
+	case <-time.After(10 * time.Second):
+		fmt.Fprintln(os.Stderr, "testplugin: no reattach config within 10 s")
+		os.Exit(1)
+	}
+	<-closeCh
 }
 
 // sleepForever blocks without tripping the runtime's deadlock detector.
