@@ -2,6 +2,12 @@
  * hashicorp/go-plugin's gRPC protocol in TypeScript: `serve()` for plugins,
  * `Client` for hosts, the broker, and the typed RPC layer they share.
  */
+import { guardStdout, launchedByHost } from "./goplugin/stdout-guard.js";
+
+// A plugin may import `serve` from here: under a go-plugin host, stdout writes go to stderr until
+// serve() has written the handshake line, whatever modules evaluated after this one print.
+if (launchedByHost()) guardStdout();
+
 export * from "./rpc/index.js";
 export { dialChannel, bindServer, type NetAddr, TransportError } from "./rpc/transport.js";
 export * from "./broker/index.js";

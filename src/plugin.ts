@@ -1,11 +1,7 @@
 /**
- * Entry point for plugin programs. Import it before anything else: when the
- * process was launched by a go-plugin host it keeps stdout clean (writes go to
- * stderr) until the handshake line is out, whatever other modules print while
- * they load.
+ * Entry point for plugin programs; the same API as the root entry, which also
+ * keeps stdout clean (writes go to stderr) until the handshake line is out when
+ * the process was launched by a go-plugin host. Import it before modules that
+ * print while they load.
  */
-import { guardStdout, launchedByHost } from "./goplugin/stdout-guard.js";
-
-if (launchedByHost()) guardStdout();
-
 export * from "./index.js";
