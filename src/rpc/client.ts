@@ -1,17 +1,11 @@
 import * as grpc from "@grpc/grpc-js";
 import type { DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
+import type { CallOptions } from "./call-options.js";
 import { messageCodec } from "./codec.js";
 import { RpcError } from "./status.js";
-
-/** Per-call options of typed clients. */
-export interface CallOptions {
-  /** Aborting cancels the call (the server sees CANCELLED). */
-  signal?: AbortSignal;
-  /** Absolute deadline, or milliseconds from now. */
-  deadline?: Date | number;
-  metadata?: grpc.Metadata;
-}
+import { H2Channel } from "./h2-channel.js";
+import { h2MethodClient } from "./h2-client-stubs.js";
 
 type In<M extends GenServiceMethods[string]> = MessageInitShape<M["input"]>;
 type Out<M extends GenServiceMethods[string]> = MessageShape<M["output"]>;
@@ -27,14 +21,20 @@ export type MethodClient<M extends GenServiceMethods[string]> = M["methodKind"] 
 /** A typed client: one async function per RPC, named like protobuf-es's local names. */
 export type ServiceClient<S extends GenServiceMethods> = { [K in keyof S]: MethodClient<S[K]> };
 
-/** Builds a typed client for `desc` on an existing grpc-js channel (a `grpc.Client`). */
+export type { CallOptions };
+
+/** A channel of either engine: grpc-js's `grpc.Client` or the node:http2 `H2Channel`. */
+export type Channel = grpc.Client | H2Channel;
+
+/** Builds a typed client for `desc` on an existing channel of either engine. */
 export function createClient<S extends GenServiceMethods>(
   desc: GenService<S>,
-  channel: grpc.Client,
+  channel: Channel,
 ): ServiceClient<S> {
   const client: Record<string, unknown> = {};
   for (const m of (desc as unknown as DescService).methods) {
-    client[m.localName] = methodClient(channel, `/${m.parent.typeName}/${m.name}`, m);
+    const path = `/${m.parent.typeName}/${m.name}`;
+    client[m.localName] = channel instanceof H2Channel ? h2MethodClient(channel, path, m) : methodClient(channel, path, m);
   }
   return client as ServiceClient<S>;
 }
@@ -43,6 +43,15 @@ function callOptions(opts: CallOptions | undefined): grpc.CallOptions {
   if (opts?.deadline === undefined) return {};
   const d = opts.deadline;
   return { deadline: typeof d === "number" ? Date.now() + d : d };
+}
+
+/** Hands response headers and trailers to the caller's `onHeader`/`onTrailer`. */
+function bindMetadata(call: grpc.Call, opts: CallOptions | undefined): void {
+  if (opts?.onHeader) call.on("metadata", opts.onHeader);
+  if (opts?.onTrailer) {
+    const onTrailer = opts.onTrailer;
+    call.on("status", (s: grpc.StatusObject) => onTrailer(s.metadata));
+  }
 }
 
 function bindSignal(call: grpc.Call, signal: AbortSignal | undefined): void {
@@ -101,6 +110,7 @@ function methodClient(channel: grpc.Client, path: string, m: DescMethod): unknow
             ),
           );
           bindSignal(call, opts?.signal);
+        bindMetadata(call, opts);
         });
     case "server_streaming":
       return (req: unknown, opts?: CallOptions) => {
@@ -108,6 +118,7 @@ function methodClient(channel: grpc.Client, path: string, m: DescMethod): unknow
           channel.makeServerStreamRequest(path, ser, de, req, opts?.metadata ?? new grpc.Metadata(), callOptions(opts)),
         );
         bindSignal(call, opts?.signal);
+        bindMetadata(call, opts);
         return readAll(call);
       };
     case "client_streaming":
@@ -120,6 +131,7 @@ function methodClient(channel: grpc.Client, path: string, m: DescMethod): unknow
             ),
           );
           bindSignal(call, opts?.signal);
+        bindMetadata(call, opts);
           writeAll(call, reqs).catch(() => call.cancel());
         });
     case "bidi_streaming":
@@ -128,6 +140,7 @@ function methodClient(channel: grpc.Client, path: string, m: DescMethod): unknow
           channel.makeBidiStreamRequest(path, ser, de, opts?.metadata ?? new grpc.Metadata(), callOptions(opts)),
         );
         bindSignal(call, opts?.signal);
+        bindMetadata(call, opts);
         writeAll(call, reqs).catch(() => call.cancel());
         return readAll(call);
       };

@@ -1,4 +1,9 @@
 export { Code, RpcError, toStatus } from "./status.js";
+export { errorWithDetails, statusDetails, STATUS_DETAILS_KEY } from "./status-details.js";
+export { H2Channel, type H2ChannelOptions, type ChannelTarget, type ChannelTls } from "./h2-channel.js";
+export { H2Server, type H2ServerOptions, type ServerTlsPem } from "./h2-server.js";
+export type { Channel } from "./client.js";
+export type { Server } from "./server.js";
 export { messageCodec, type MessageCodec } from "./codec.js";
 export {
   addServices,

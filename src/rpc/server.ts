@@ -1,16 +1,12 @@
 import * as grpc from "@grpc/grpc-js";
 import type { DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
+import type { HandlerContext } from "./context.js";
 import { messageCodec } from "./codec.js";
-import { Code, RpcError, toStatus } from "./status.js";
 
-/** What a handler knows about the call it serves. */
-export interface HandlerContext {
-  readonly metadata: grpc.Metadata;
-  /** Aborted when the caller cancels or the deadline passes. */
-  readonly signal: AbortSignal;
-  readonly peer: string;
-}
+export type { HandlerContext };
+import { Code, RpcError, toStatus } from "./status.js";
+import { H2Server } from "./h2-server.js";
 
 type In<M extends GenServiceMethods[string]> = MessageShape<M["input"]>;
 type Out<M extends GenServiceMethods[string]> = MessageInitShape<M["output"]>;
@@ -59,9 +55,16 @@ export function serviceDefinition(desc: DescService): grpc.ServiceDefinition {
   return def as grpc.ServiceDefinition;
 }
 
-/** Registers typed services on a grpc-js server. */
-export function addServices(server: grpc.Server, registrations: Iterable<ServiceRegistration>): void {
+/** A server of either engine: grpc-js's `grpc.Server` or the node:http2 `H2Server`. */
+export type Server = grpc.Server | H2Server;
+
+/** Registers typed services on a server of either engine. */
+export function addServices(server: Server, registrations: Iterable<ServiceRegistration>): void {
   for (const { service: desc, impl } of registrations) {
+    if (server instanceof H2Server) {
+      server.register(desc, impl);
+      continue;
+    }
     const handlers: grpc.UntypedServiceImplementation = {};
     for (const m of desc.methods) {
       handlers[m.name] = adaptHandler(m, impl[m.localName] as AnyImpl | undefined);
@@ -77,30 +80,67 @@ type SurfaceCall =
   | grpc.ServerReadableStream<unknown, unknown>
   | grpc.ServerWritableStream<unknown, unknown>;
 
+/** A handler context on a grpc-js call, plus the trailers the handler set. */
+interface GrpcJsContext extends HandlerContext {
+  trailers(md?: grpc.Metadata): grpc.Metadata | undefined;
+}
+
 /**
  * The handler's view of a call, built lazily: grpc-js reports "cancelled" when
  * any call's stream closes, answered or not, so the abort signal (and its
  * listener) exists only for handlers that ask for it, and fires only while the
  * call is still unanswered.
  */
-function contextOf(call: SurfaceCall, answered: () => boolean): HandlerContext {
+function contextOf(call: SurfaceCall, answered: () => boolean): GrpcJsContext {
   let ac: AbortController | undefined;
+  let trailer: grpc.Metadata | undefined;
+  const reason = () => {
+    const d = call.getDeadline();
+    const t = d instanceof Date ? d.getTime() : d;
+    return Number.isFinite(t) && t <= Date.now()
+      ? new RpcError(Code.DEADLINE_EXCEEDED, "context deadline exceeded")
+      : new RpcError(Code.CANCELLED, "context canceled");
+  };
   return {
     metadata: call.metadata,
     get peer() {
       return call.getPeer();
     },
+    get deadline() {
+      const d = call.getDeadline();
+      const t = d instanceof Date ? d.getTime() : d;
+      return Number.isFinite(t) ? new Date(t) : undefined;
+    },
     get signal() {
       if (!ac) {
         const controller = (ac = new AbortController());
         (call as grpc.ServerUnaryCall<unknown, unknown>).once("cancelled", () => {
-          if (!answered()) controller.abort(new RpcError(Code.CANCELLED, "call cancelled"));
+          if (!answered()) controller.abort(reason());
         });
-        if ((call as { cancelled?: boolean }).cancelled) controller.abort(new RpcError(Code.CANCELLED, "call cancelled"));
+        if ((call as { cancelled?: boolean }).cancelled) controller.abort(reason());
       }
       return ac.signal;
     },
+    sendHeader(md: grpc.Metadata) {
+      call.sendMetadata(md);
+    },
+    setTrailer(md: grpc.Metadata) {
+      if (!trailer) trailer = md.clone();
+      else trailer.merge(md);
+    },
+    trailers(md?: grpc.Metadata) {
+      if (!md) return trailer;
+      if (!trailer) return md;
+      const all = trailer.clone();
+      all.merge(md);
+      return all;
+    },
   };
+}
+
+function statusWith(ctx: GrpcJsContext, err: unknown): grpc.StatusObject {
+  const s = toStatus(err);
+  return { ...s, metadata: ctx.trailers(s.metadata)! };
 }
 
 const isThenable = (v: unknown): v is PromiseLike<unknown> =>
@@ -117,48 +157,51 @@ function adaptHandler(m: DescMethod, fn: AnyImpl | undefined): grpc.UntypedHandl
       return ((call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
         if (!fn) return cb(unimplemented(m));
         let answered = false;
-        const reply: grpc.sendUnaryData<unknown> = (err, res) => {
+        const ctx = contextOf(call, () => answered);
+        const ok = (res: unknown) => {
           answered = true;
-          cb(err, res);
+          cb(null, res, ctx.trailers());
+        };
+        const fail = (err: unknown) => {
+          answered = true;
+          cb(statusWith(ctx, err));
         };
         let result: unknown;
         try {
-          result = fn(call.request, contextOf(call, () => answered));
+          result = fn(call.request, ctx);
         } catch (err) {
-          return reply(toStatus(err));
+          return fail(err);
         }
-        if (!isThenable(result)) return reply(null, result);
-        result.then(
-          (res) => reply(null, res),
-          (err) => reply(toStatus(err)),
-        );
+        if (!isThenable(result)) return ok(result);
+        result.then(ok, fail);
       }) as grpc.handleUnaryCall<unknown, unknown>;
     case "client_streaming":
       return ((call: grpc.ServerReadableStream<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
         if (!fn) return cb(unimplemented(m));
         let answered = false;
+        const ctx = contextOf(call, () => answered);
         Promise.resolve()
-          .then(() => fn(requests(call), contextOf(call, () => answered)))
+          .then(() => fn(requests(call, ctx), ctx))
           .then(
             (res) => {
               answered = true;
-              cb(null, res);
+              cb(null, res, ctx.trailers());
             },
             (err) => {
               answered = true;
-              cb(toStatus(err));
+              cb(statusWith(ctx, err));
             },
           );
       }) as grpc.handleClientStreamingCall<unknown, unknown>;
     case "server_streaming":
       return ((call: grpc.ServerWritableStream<unknown, unknown>) => {
         if (!fn) return call.emit("error", unimplemented(m));
-        void pipeOut(call, (answered) => fn(call.request, contextOf(call, answered)) as AsyncIterable<unknown>);
+        void pipeOut(call, (ctx) => fn(call.request, ctx) as AsyncIterable<unknown>);
       }) as grpc.handleServerStreamingCall<unknown, unknown>;
     case "bidi_streaming":
       return ((call: grpc.ServerDuplexStream<unknown, unknown>) => {
         if (!fn) return call.emit("error", unimplemented(m));
-        void pipeOut(call, (answered) => fn(requests(call), contextOf(call, answered)) as AsyncIterable<unknown>);
+        void pipeOut(call, (ctx) => fn(requests(call, ctx), ctx) as AsyncIterable<unknown>);
       }) as grpc.handleBidiStreamingCall<unknown, unknown>;
   }
 }
@@ -166,22 +209,33 @@ function adaptHandler(m: DescMethod, fn: AnyImpl | undefined): grpc.UntypedHandl
 /**
  * The request stream of a call. Iterating a Duplex with the default iterator
  * destroys it when the requests end, which would drop the responses still to
- * be written, so the iterator is told not to.
+ * be written, so the iterator is told not to. A peer's cancel before the end
+ * of input is an error, as grpc-go's Recv reports it, not a normal end.
  */
-function requests(call: grpc.ServerReadableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>): AsyncIterable<unknown> {
-  return { [Symbol.asyncIterator]: () => call.iterator({ destroyOnReturn: false }) };
+function requests(
+  call: grpc.ServerReadableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>,
+  ctx: HandlerContext,
+): AsyncIterable<unknown> {
+  return {
+    async *[Symbol.asyncIterator]() {
+      const signal = ctx.signal;
+      for await (const msg of call.iterator({ destroyOnReturn: false })) yield msg;
+      if (signal.aborted) throw signal.reason;
+    },
+  };
 }
 
 /** Writes a handler's output stream to the call, honouring back-pressure. */
 async function pipeOut(
   call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>,
-  produce: (answered: () => boolean) => AsyncIterable<unknown>,
+  produce: (ctx: GrpcJsContext) => AsyncIterable<unknown>,
 ): Promise<void> {
   let cancelled = false;
   let done = false;
   call.once("cancelled", () => (cancelled = true));
+  const ctx = contextOf(call, () => done);
   try {
-    for await (const msg of produce(() => done)) {
+    for await (const msg of produce(ctx)) {
       if (cancelled) return;
       if (!call.write(msg)) {
         await new Promise<void>((resolve) => {
@@ -196,9 +250,9 @@ async function pipeOut(
       }
     }
     done = true;
-    if (!cancelled) call.end();
+    if (!cancelled) call.end(ctx.trailers());
   } catch (err) {
     done = true;
-    if (!cancelled) call.emit("error", toStatus(err));
+    if (!cancelled) call.emit("error", statusWith(ctx, err));
   }
 }

@@ -1,0 +1,444 @@
+import * as grpc from "@grpc/grpc-js";
+import * as http2 from "node:http2";
+import { connect as netConnect } from "node:net";
+import { connect as tlsConnect, checkServerIdentity, type PeerCertificate } from "node:tls";
+import { addAbortSignal, type Duplex } from "node:stream";
+import { Code, RpcError } from "./status.js";
+import { MAX_INT32, type NetAddr } from "./transport.js";
+import {
+  codeOfHttpStatus,
+  codeOfRstCode,
+  decodeMessage,
+  encodeTimeout,
+  frame,
+  FrameDecoder,
+  FrameError,
+} from "./wire.js";
+
+const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM, NGHTTP2_REFUSED_STREAM } = http2.constants;
+
+/** Why each connection failed, for the UNAVAILABLE status of the calls it takes down. */
+const sessionErrors = new WeakMap<http2.ClientHttp2Session, Error>();
+
+function connectionError(stream: http2.ClientHttp2Stream): string | undefined {
+  const s = stream.session;
+  const e = s && sessionErrors.get(s as http2.ClientHttp2Session);
+  return e ? `connection error: ${e.message}` : undefined;
+}
+
+/** Mutual TLS for a channel, as PEM. */
+export interface ChannelTls {
+  ca: string | Buffer;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** Name checked in the server's certificate; default `localhost` (go-plugin's certificates). */
+  serverName?: string;
+}
+
+export interface H2ChannelOptions {
+  tls?: ChannelTls;
+  /** Largest message sent; default MaxInt32 as a go-plugin client. */
+  maxSendMessageLength?: number;
+  /** Largest message accepted; default MaxInt32 as a go-plugin client. */
+  maxReceiveMessageLength?: number;
+}
+
+/** Where a channel connects: an address, or a function opening the byte stream (a multiplexed sub-stream). */
+export type ChannelTarget = NetAddr | (() => Duplex);
+
+/** HTTP/2 windows sized so a 1 MiB message needs no window update round trip. */
+export const STREAM_WINDOW = 4 * 1024 * 1024;
+export const SESSION_WINDOW = 16 * 1024 * 1024;
+/** nghttp2's per-session memory cap, in MB; the default (10) refuses streams under 1000 concurrent calls. */
+export const SESSION_MEMORY_MB = 256;
+
+/** The final status of a call, with the trailing metadata that came with it. */
+export interface CallStatus {
+  code: Code;
+  details: string;
+  metadata: grpc.Metadata;
+}
+
+/** What a call reports to its owner; every call reports `onStatus` exactly once, last. */
+export interface CallListener {
+  onHeaders?(md: grpc.Metadata): void;
+  onMessage(msg: Buffer): void;
+  onStatus(status: CallStatus): void;
+}
+
+export interface StartOptions {
+  metadata?: grpc.Metadata;
+  /** Absolute deadline in ms since the epoch. */
+  deadline?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * A gRPC channel on node:http2: one HTTP/2 connection opened on first use and
+ * reopened after the peer's GOAWAY or a lost connection.
+ */
+export class H2Channel {
+  private session?: http2.ClientHttp2Session;
+  private closed = false;
+  /** Calls in flight per connection: a connection keeps the process alive only while it has some. */
+  private readonly active = new WeakMap<http2.ClientHttp2Session, number>();
+  private readonly maxSend: number;
+  private readonly maxRecv: number;
+  private readonly authority: string;
+
+  constructor(
+    private readonly target: ChannelTarget,
+    private readonly opts: H2ChannelOptions = {},
+  ) {
+    this.maxSend = opts.maxSendMessageLength ?? MAX_INT32;
+    this.maxRecv = opts.maxReceiveMessageLength ?? MAX_INT32;
+    const tcp = typeof target !== "function" && target.network === "tcp" ? target.address : undefined;
+    this.authority = `${opts.tls ? "https" : "http"}://${tcp?.startsWith(":") ? `127.0.0.1${tcp}` : (tcp ?? "localhost")}`;
+  }
+
+  /** Closes the connection once its calls have ended; new calls fail. */
+  close(): void {
+    this.closed = true;
+    this.session?.close();
+    this.session = undefined;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private connection(): http2.ClientHttp2Session {
+    const s = this.session;
+    if (s && !s.closed && !s.destroyed) return s;
+    const session = http2.connect(this.authority, {
+      createConnection: () => this.openSocket(),
+      settings: { initialWindowSize: STREAM_WINDOW, enablePush: false },
+      maxSessionMemory: SESSION_MEMORY_MB,
+      peerMaxConcurrentStreams: 2 ** 31 - 1,
+    });
+    session.on("connect", () => session.setLocalWindowSize(SESSION_WINDOW));
+    // A GOAWAY or failure retires the connection; its running calls end on their own.
+    const retire = () => {
+      if (this.session === session) this.session = undefined;
+    };
+    session.on("goaway", () => {
+      retire();
+      session.close();
+    });
+    session.on("close", retire);
+    session.on("error", (err) => {
+      sessionErrors.set(session, err);
+      retire();
+    });
+    // Idle channels must not keep the process alive, as grpc-js's don't; calls in flight do.
+    session.unref();
+    this.session = session;
+    return session;
+  }
+
+  private openSocket(): Duplex {
+    const t = this.target;
+    const tls = this.opts.tls;
+    const raw: Duplex | undefined =
+      typeof t === "function" ? t() : t.network === "unix" ? netConnect(t.address) : undefined;
+    if (!tls) {
+      if (raw) return raw;
+      const [host, port] = splitHostPort((t as NetAddr).address);
+      return netConnect({ host, port });
+    }
+    const name = tls.serverName ?? "localhost";
+    const tlsOpts = {
+      ca: tls.ca,
+      cert: tls.cert,
+      key: tls.key,
+      ALPNProtocols: ["h2"],
+      servername: name,
+      checkServerIdentity: (_host: string, peer: PeerCertificate) => checkServerIdentity(name, peer),
+    };
+    if (raw) return tlsConnect({ ...tlsOpts, socket: raw as never });
+    const [host, port] = splitHostPort((t as NetAddr).address);
+    return tlsConnect({ ...tlsOpts, host, port });
+  }
+
+  /** Starts a call on `path` ("/pkg.Service/Method"). */
+  start(path: string, listener: CallListener, opts: StartOptions = {}): ClientCall {
+    return new ClientCall(this, path, listener, opts, this.maxSend, this.maxRecv);
+  }
+
+  /** @internal */
+  openStream(headers: http2.OutgoingHttpHeaders): http2.ClientHttp2Stream {
+    if (this.closed) throw new RpcError(Code.UNAVAILABLE, "grpc: the client connection is closing");
+    const session = this.connection();
+    const stream = session.request(headers, { endStream: false });
+    const n = this.active.get(session) ?? 0;
+    this.active.set(session, n + 1);
+    if (n === 0) session.ref();
+    stream.once("close", () => {
+      const left = this.active.get(session)! - 1;
+      this.active.set(session, left);
+      if (left === 0 && !session.destroyed) session.unref();
+    });
+    return stream;
+  }
+}
+
+function splitHostPort(addr: string): [string, number] {
+  const i = addr.lastIndexOf(":");
+  const host = addr.slice(0, i).replace(/^\[|\]$/g, "") || "127.0.0.1";
+  return [host, Number(addr.slice(i + 1))];
+}
+
+const RESERVED_RESPONSE = ["content-type", "grpc-status", "grpc-message", "grpc-status-details-bin", "grpc-encoding", "grpc-accept-encoding"];
+
+/** Response metadata: the headers without HTTP/2 and gRPC protocol fields (grpc-status-details-bin stays, as users read it). */
+function responseMetadata(headers: http2.IncomingHttpHeaders, keepDetails: boolean): grpc.Metadata {
+  const md = grpc.Metadata.fromHttp2Headers(headers);
+  for (const k of RESERVED_RESPONSE) if (!(keepDetails && k === "grpc-status-details-bin")) md.remove(k);
+  return md;
+}
+
+/** Bytes of a call's request kept for a transparent retry (a stream the server refused unseen). */
+const RETRY_BUFFER = 1024 * 1024;
+
+/** One call on an H2Channel: sends framed messages, reports messages and the final status. */
+export class ClientCall {
+  private stream?: http2.ClientHttp2Stream;
+  private done = false;
+  private timer?: NodeJS.Timeout;
+  private trailers?: http2.IncomingHttpHeaders;
+  private responded = false;
+  /** Request frames sent so far, while a transparent retry is still possible. */
+  private sent?: Buffer[] = [];
+  private sentBytes = 0;
+  private halfClosed = false;
+  private retried = false;
+  private readonly decoder: FrameDecoder;
+  private readonly onAbort?: () => void;
+  private readonly signal?: AbortSignal;
+  private readonly headers: http2.OutgoingHttpHeaders;
+
+  constructor(
+    private readonly channel: H2Channel,
+    path: string,
+    private readonly listener: CallListener,
+    opts: StartOptions,
+    private readonly maxSend: number,
+    maxRecv: number,
+  ) {
+    this.decoder = new FrameDecoder(maxRecv);
+    const headers: http2.OutgoingHttpHeaders = (this.headers = opts.metadata ? opts.metadata.toHttp2Headers() : {});
+    headers[":method"] = "POST";
+    headers[":path"] = path;
+    headers["content-type"] = "application/grpc";
+    headers.te = "trailers";
+    if (opts.signal?.aborted) {
+      this.finishLater(Code.CANCELLED, "context canceled");
+      return;
+    }
+    if (opts.deadline !== undefined) {
+      const left = opts.deadline - Date.now();
+      if (left <= 0) {
+        this.finishLater(Code.DEADLINE_EXCEEDED, "context deadline exceeded");
+        return;
+      }
+      headers["grpc-timeout"] = encodeTimeout(left);
+      this.timer = setTimeout(() => this.cancel(Code.DEADLINE_EXCEEDED, "context deadline exceeded"), left);
+    }
+    if (!this.open()) return;
+    if (opts.signal) {
+      this.signal = opts.signal;
+      this.onAbort = () => this.cancel(Code.CANCELLED, "context canceled");
+      opts.signal.addEventListener("abort", this.onAbort, { once: true });
+    }
+  }
+
+  private open(): boolean {
+    let stream: http2.ClientHttp2Stream;
+    try {
+      stream = this.channel.openStream(this.headers);
+    } catch (err) {
+      const e = RpcError.from(err);
+      this.finishLater(e.code === Code.UNKNOWN ? Code.UNAVAILABLE : e.code, e.details);
+      return false;
+    }
+    this.stream = stream;
+    stream.on("response", (h, flags) => this.onResponse(h, flags));
+    stream.on("data", (chunk: Buffer) => this.onData(chunk));
+    stream.on("trailers", (h) => (this.trailers = h));
+    stream.on("error", () => {});
+    stream.on("close", () => this.onClose(stream));
+    return true;
+  }
+
+  private write(buf: Buffer, last: boolean): boolean {
+    if (this.sent) {
+      this.sentBytes += buf.length;
+      if (this.sentBytes > RETRY_BUFFER) this.sent = undefined;
+      else this.sent.push(buf);
+    }
+    if (last) {
+      this.halfClosed = true;
+      this.stream!.end(buf);
+      return true;
+    }
+    return this.stream!.write(buf);
+  }
+
+  /** Sends one message; false means wait for `waitDrain()` before the next. */
+  send(msg: Uint8Array): boolean {
+    if (this.done || !this.stream) return true;
+    if (msg.byteLength > this.maxSend) {
+      this.cancel(Code.RESOURCE_EXHAUSTED, `grpc: trying to send message larger than max (${msg.byteLength} vs. ${this.maxSend})`);
+      return true;
+    }
+    return this.write(frame(msg), false);
+  }
+
+  /** Sends the last message and half-closes in one write. */
+  sendLast(msg: Uint8Array): void {
+    if (this.done || !this.stream) return;
+    if (msg.byteLength > this.maxSend) {
+      this.cancel(Code.RESOURCE_EXHAUSTED, `grpc: trying to send message larger than max (${msg.byteLength} vs. ${this.maxSend})`);
+      return;
+    }
+    this.write(frame(msg), true);
+  }
+
+  /** Resolves when the stream can take more, or the call has ended. */
+  waitDrain(): Promise<void> {
+    const s = this.stream;
+    if (this.done || !s) return Promise.resolve();
+    return new Promise((resolve) => {
+      const go = () => {
+        s.off("drain", go);
+        s.off("close", go);
+        resolve();
+      };
+      s.on("drain", go);
+      s.on("close", go);
+    });
+  }
+
+  /** Stops reading responses (HTTP/2 flow control then holds the peer back). */
+  pause(): void {
+    this.stream?.pause();
+  }
+
+  resume(): void {
+    this.stream?.resume();
+  }
+
+  /** No more messages from this side. */
+  halfClose(): void {
+    if (this.done || !this.stream || this.stream.writableEnded) return;
+    this.halfClosed = true;
+    this.stream.end();
+  }
+
+  /** Ends the call with `code` now and resets the stream (RST_STREAM CANCEL). */
+  cancel(code: Code = Code.CANCELLED, details = "context canceled"): void {
+    if (this.done) return;
+    this.finish(code, details, new grpc.Metadata());
+    const s = this.stream;
+    // Destroying with an AbortError resets with CANCEL without first ending our
+    // side: close() would send END_STREAM, which a peer reads as a normal end of input.
+    if (s && !s.destroyed) addAbortSignal(AbortSignal.abort(), s);
+  }
+
+  private onResponse(h: http2.IncomingHttpHeaders, flags: number): void {
+    if (this.done) return;
+    this.responded = true;
+    this.sent = undefined;
+    if (flags & NGHTTP2_FLAG_END_STREAM) {
+      // Trailers-only: the status is in these headers.
+      this.trailers = h;
+      return;
+    }
+    const http = Number(h[":status"]);
+    const ct = h["content-type"];
+    if (http !== 200 || typeof ct !== "string" || !ct.startsWith("application/grpc")) {
+      const code = http !== 200 ? codeOfHttpStatus(http) : Code.UNKNOWN;
+      const why = http !== 200 ? `unexpected HTTP status code received from server: ${http}` : `unexpected content-type "${ct}"`;
+      this.cancel(code, why);
+      return;
+    }
+    this.listener.onHeaders?.(responseMetadata(h, false));
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.done) return;
+    let msgs: Buffer[];
+    try {
+      msgs = this.decoder.push(chunk);
+    } catch (err) {
+      const e = err as FrameError;
+      this.cancel(e.code, e.message);
+      return;
+    }
+    for (const m of msgs) {
+      if (this.done) return;
+      this.listener.onMessage(m);
+    }
+  }
+
+  /**
+   * A stream the server never processed (REFUSED_STREAM, as after its GOAWAY)
+   * is sent again once on a new connection, as grpc-go's transparent retry does.
+   */
+  private retry(): boolean {
+    if (this.retried || this.responded || !this.sent) return false;
+    this.retried = true;
+    const frames = this.sent;
+    if (!this.open()) return true;
+    for (const f of frames) this.stream!.write(f);
+    if (this.halfClosed) this.stream!.end();
+    return true;
+  }
+
+  private onClose(stream: http2.ClientHttp2Stream): void {
+    if (this.done || stream !== this.stream) return;
+    const t = this.trailers;
+    if (t) {
+      const raw = t["grpc-status"];
+      const http = t[":status"];
+      if (raw === undefined && http !== undefined && Number(http) !== 200) {
+        return this.finish(codeOfHttpStatus(Number(http)), `unexpected HTTP status code received from server: ${http}`, new grpc.Metadata());
+      }
+      const code = raw === undefined ? Code.UNKNOWN : Number(raw);
+      const details = typeof t["grpc-message"] === "string" ? decodeMessage(t["grpc-message"]) : "";
+      if (this.decoder.partial && code === Code.OK) {
+        return this.finish(Code.INTERNAL, "unexpected EOF", responseMetadata(t, true));
+      }
+      return this.finish(
+        Number.isInteger(code) ? code : Code.UNKNOWN,
+        raw === undefined ? "server closed the stream without sending trailers" : details,
+        responseMetadata(t, true),
+      );
+    }
+    const rst = stream.rstCode;
+    if (rst === NGHTTP2_REFUSED_STREAM && this.retry()) return;
+    if (!this.responded && rst !== NGHTTP2_CANCEL) {
+      const why = connectionError(stream) ?? (rst ? `stream terminated by RST_STREAM with error code: ${rst}` : "connection closed");
+      return this.finish(Code.UNAVAILABLE, why, new grpc.Metadata());
+    }
+    if (rst !== undefined && rst !== 0) {
+      return this.finish(codeOfRstCode(rst), `stream terminated by RST_STREAM with error code: ${rst}`, new grpc.Metadata());
+    }
+    this.finish(Code.UNAVAILABLE, "connection closed before the call ended", new grpc.Metadata());
+  }
+
+  private finishLater(code: Code, details: string): void {
+    this.done = true;
+    if (this.timer) clearTimeout(this.timer);
+    queueMicrotask(() => this.listener.onStatus({ code, details, metadata: new grpc.Metadata() }));
+  }
+
+  private finish(code: Code, details: string, metadata: grpc.Metadata): void {
+    if (this.done) return;
+    this.done = true;
+    this.sent = undefined;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.onAbort) this.signal!.removeEventListener("abort", this.onAbort);
+    this.listener.onStatus({ code, details, metadata });
+  }
+}

@@ -1,0 +1,468 @@
+import * as grpc from "@grpc/grpc-js";
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
+import * as http2 from "node:http2";
+import type { Duplex } from "node:stream";
+import { messageCodec } from "./codec.js";
+import { SESSION_MEMORY_MB, SESSION_WINDOW, STREAM_WINDOW } from "./h2-channel.js";
+import type { HandlerContext } from "./context.js";
+import { Code, RpcError, toStatus } from "./status.js";
+import { MAX_INT32 } from "./transport.js";
+import { decodeTimeout, encodeMessage, frame, FrameDecoder, FrameError } from "./wire.js";
+
+const { NGHTTP2_CANCEL } = http2.constants;
+
+/** Mutual TLS for a server, as PEM: clients must present a certificate `ca` signed. */
+export interface ServerTlsPem {
+  ca: string | Buffer;
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
+export interface H2ServerOptions {
+  /** Largest request message; default 4 MiB, grpc-go's server default. */
+  maxReceiveMessageLength?: number;
+  /** Largest response message; default MaxInt32. */
+  maxSendMessageLength?: number;
+  tls?: ServerTlsPem;
+}
+
+type AnyImpl = (arg: unknown, ctx: HandlerContext) => unknown;
+
+interface Route {
+  method: DescMethod;
+  fn?: AnyImpl;
+  de: (b: Buffer) => unknown;
+  ser: (v: unknown) => Buffer;
+}
+
+/** Request headers that are gRPC protocol, not metadata (grpc-go's reserved headers). */
+const RESERVED_REQUEST = ["content-type", "te", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding", "grpc-message-type"];
+
+/**
+ * A gRPC server on node:http2. Serves what it is registered with on any number
+ * of connections: its own listener, or byte streams handed to `accept`.
+ */
+export class H2Server {
+  private readonly routes = new Map<string, Route>();
+  private readonly serviceNames = new Set<string>();
+  private readonly sessions = new Set<http2.ServerHttp2Session>();
+  private readonly h2: http2.Http2Server | http2.Http2SecureServer;
+  private readonly maxRecv: number;
+  private readonly maxSend: number;
+  private listening = false;
+  private stopped = false;
+
+  constructor(opts: H2ServerOptions = {}) {
+    this.maxRecv = opts.maxReceiveMessageLength ?? 4 * 1024 * 1024;
+    this.maxSend = opts.maxSendMessageLength ?? MAX_INT32;
+    const common = {
+      settings: { initialWindowSize: STREAM_WINDOW, maxConcurrentStreams: 2 ** 32 - 1 },
+      maxSessionMemory: SESSION_MEMORY_MB,
+    };
+    this.h2 = opts.tls
+      ? http2.createSecureServer({
+          ...common,
+          ca: opts.tls.ca,
+          cert: opts.tls.cert,
+          key: opts.tls.key,
+          requestCert: true,
+          rejectUnauthorized: true,
+          ALPNProtocols: ["h2"],
+        })
+      : http2.createServer(common);
+    this.h2.on("session", (s: http2.ServerHttp2Session) => {
+      if (this.stopped) return void s.destroy();
+      this.sessions.add(s);
+      s.on("close", () => this.sessions.delete(s));
+      s.on("error", () => {});
+      s.on("connect", () => s.setLocalWindowSize(SESSION_WINDOW));
+      // setLocalWindowSize needs the session connected; it usually already is.
+      if (!s.connecting) s.setLocalWindowSize(SESSION_WINDOW);
+    });
+    this.h2.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) =>
+      this.dispatch(stream, headers),
+    );
+    // A failed TLS handshake or a peer speaking something else costs only its own connection.
+    this.h2.on("tlsClientError", () => {});
+    this.h2.on("sessionError", () => {});
+  }
+
+  /** Registers handlers for every method of `desc`; missing ones answer UNIMPLEMENTED. */
+  register(desc: DescService, impl: Record<string, unknown>): void {
+    this.serviceNames.add(desc.typeName);
+    for (const m of desc.methods) {
+      this.routes.set(`/${desc.typeName}/${m.name}`, {
+        method: m,
+        fn: impl[m.localName] as AnyImpl | undefined,
+        de: messageCodec(m.input).deserialize,
+        ser: messageCodec(m.output).serialize as (v: unknown) => Buffer,
+      });
+    }
+  }
+
+  /** Listens on a unix socket path, or on tcp `host:port` (port 0: any); resolves with the bound port (tcp). */
+  listen(target: { path: string } | { host: string; port: number }): Promise<number | undefined> {
+    if (this.listening) return Promise.reject(new Error("H2Server listens on one address; hand further connections to accept()"));
+    this.listening = true;
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => {
+        this.listening = false;
+        reject(err);
+      };
+      this.h2.once("error", onError);
+      const done = () => {
+        this.h2.off("error", onError);
+        const a = this.h2.address();
+        resolve(typeof a === "object" && a ? a.port : undefined);
+      };
+      if ("path" in target) this.h2.listen(target.path, done);
+      else this.h2.listen(target.port, target.host, done);
+    });
+  }
+
+  /** Serves one already-open byte stream (a socket, or a multiplexed sub-stream). */
+  accept(conn: Duplex): void {
+    if (this.stopped) return void conn.destroy();
+    this.h2.emit("connection", conn);
+  }
+
+  /**
+   * Graceful stop: no new connections, GOAWAY to every client, and calls in
+   * flight run to their end. Resolves when every connection is closed.
+   */
+  tryShutdown(): Promise<void> {
+    this.stopped = true;
+    const closed = [...this.sessions].map((s) => new Promise<void>((r) => (s.closed ? r() : (s.once("close", () => r()), s.close()))));
+    const listener = new Promise<void>((r) => (this.listening ? this.h2.close(() => r()) : r()));
+    return Promise.all([...closed, listener]).then(() => {});
+  }
+
+  /** Immediate stop: every connection and call is cut. */
+  forceShutdown(): void {
+    this.stopped = true;
+    if (this.listening) this.h2.close();
+    for (const s of this.sessions) s.destroy();
+  }
+
+  private dispatch(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
+    stream.on("error", () => {});
+    const ct = headers["content-type"];
+    if (headers[":method"] !== "POST" || typeof ct !== "string" || !ct.startsWith("application/grpc")) {
+      return trailersOnly(stream, Code.INTERNAL, `invalid gRPC request content-type ${JSON.stringify(ct ?? "")}`, 415);
+    }
+    const path = headers[":path"] ?? "";
+    const route = this.routes.get(path);
+    if (route && !route.fn) return trailersOnly(stream, Code.UNIMPLEMENTED, `method ${route.method.name} not implemented`);
+    if (!route) {
+      const slash = path.lastIndexOf("/");
+      if (!path.startsWith("/") || slash <= 0) return trailersOnly(stream, Code.UNIMPLEMENTED, `malformed method name: ${JSON.stringify(path)}`);
+      const svc = path.slice(1, slash);
+      const method = path.slice(slash + 1);
+      const msg = this.serviceNames.has(svc) ? `unknown method ${method} for service ${svc}` : `unknown service ${svc}`;
+      return trailersOnly(stream, Code.UNIMPLEMENTED, msg);
+    }
+    const enc = headers["grpc-encoding"];
+    if (typeof enc === "string" && enc !== "identity") {
+      return trailersOnly(stream, Code.UNIMPLEMENTED, `grpc: Decompressor is not installed for grpc-encoding ${JSON.stringify(enc)}`);
+    }
+    let timeoutMs: number | undefined;
+    const rawTimeout = headers["grpc-timeout"];
+    if (typeof rawTimeout === "string") {
+      timeoutMs = decodeTimeout(rawTimeout);
+      if (timeoutMs === undefined) return trailersOnly(stream, Code.INTERNAL, `transport: malformed grpc-timeout: ${rawTimeout}`);
+    }
+    new ServerCall(stream, headers, route, this.maxRecv, this.maxSend, timeoutMs).run();
+  }
+}
+
+function trailersOnly(stream: http2.ServerHttp2Stream, code: Code, details: string, http = 200): void {
+  if (stream.closed || stream.headersSent) return;
+  stream.respond(
+    { ":status": http, "content-type": "application/grpc", "grpc-status": String(code), "grpc-message": encodeMessage(details) },
+    { endStream: true },
+  );
+}
+
+/** Requests of a streaming call, read by the handler as an async iterable. */
+class Requests implements AsyncIterable<unknown> {
+  private readonly items: unknown[] = [];
+  private error?: RpcError;
+  private ended = false;
+  private wake?: () => void;
+
+  constructor(private readonly stream: http2.ServerHttp2Stream) {}
+
+  push(msg: unknown): void {
+    this.items.push(msg);
+    if (this.items.length === 16) this.stream.pause();
+    this.wake?.();
+  }
+
+  end(err?: RpcError): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.error = err;
+    this.wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<unknown> {
+    for (;;) {
+      if (this.items.length > 0) {
+        const item = this.items.shift();
+        if (this.items.length === 8) this.stream.resume();
+        yield item;
+        continue;
+      }
+      if (this.ended) {
+        if (this.error) throw this.error;
+        return;
+      }
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = undefined;
+    }
+  }
+}
+
+const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  typeof v === "object" && v !== null && typeof (v as { then?: unknown }).then === "function";
+
+/** One call being served. */
+class ServerCall implements HandlerContext {
+  private done = false;
+  private headersSent = false;
+  private trailerMd?: grpc.Metadata;
+  private pendingTrailers?: http2.OutgoingHttpHeaders;
+  private ac?: AbortController;
+  private abortReason?: RpcError;
+  private timer?: NodeJS.Timeout;
+  private requests?: Requests;
+  private started = false;
+  readonly metadata: grpc.Metadata;
+  readonly deadline: Date | undefined;
+  private readonly decoder: FrameDecoder;
+
+  constructor(
+    private readonly stream: http2.ServerHttp2Stream,
+    headers: http2.IncomingHttpHeaders,
+    private readonly route: Route,
+    maxRecv: number,
+    private readonly maxSend: number,
+    timeoutMs: number | undefined,
+  ) {
+    this.decoder = new FrameDecoder(maxRecv);
+    const md = grpc.Metadata.fromHttp2Headers(headers);
+    for (const k of RESERVED_REQUEST) md.remove(k);
+    this.metadata = md;
+    if (timeoutMs !== undefined) {
+      this.deadline = new Date(Date.now() + timeoutMs);
+      this.timer = setTimeout(() => this.expire(), timeoutMs);
+    }
+  }
+
+  get peer(): string {
+    const s = this.stream.session?.socket;
+    return s?.remoteAddress ? `${s.remoteAddress}:${s.remotePort}` : "unix";
+  }
+
+  get signal(): AbortSignal {
+    if (!this.ac) {
+      this.ac = new AbortController();
+      if (this.abortReason) this.ac.abort(this.abortReason);
+    }
+    return this.ac.signal;
+  }
+
+  sendHeader(md: grpc.Metadata): void {
+    if (this.headersSent || this.done) throw new RpcError(Code.INTERNAL, "transport: the stream is done or SendHeader was called already");
+    this.respondHeaders(md);
+  }
+
+  setTrailer(md: grpc.Metadata): void {
+    if (!this.trailerMd) this.trailerMd = md.clone();
+    else this.trailerMd.merge(md);
+  }
+
+  run(): void {
+    const kind = this.route.method.methodKind;
+    const streamingIn = kind === "client_streaming" || kind === "bidi_streaming";
+    if (streamingIn) {
+      this.requests = new Requests(this.stream);
+      this.start(this.requests);
+    }
+    this.stream.on("data", (chunk: Buffer) => this.onData(chunk, streamingIn));
+    this.stream.on("end", () => {
+      // A reset stream also ends its readable side: that is a cancel ('close' below), not the end of input.
+      if (this.stream.destroyed || this.stream.aborted) return;
+      if (this.decoder.partial) return this.fail(Code.INTERNAL, "unexpected EOF");
+      if (streamingIn) this.requests!.end();
+      else if (!this.started) this.fail(Code.INTERNAL, "grpc: no request message before the end of the stream");
+    });
+    this.stream.on("close", () => {
+      if (this.done) return;
+      // The client reset the stream (or the connection went): the call is cancelled.
+      this.done = true;
+      if (this.timer) clearTimeout(this.timer);
+      this.abort(new RpcError(Code.CANCELLED, "context canceled"));
+    });
+  }
+
+  private onData(chunk: Buffer, streamingIn: boolean): void {
+    if (this.done) return;
+    let msgs: Buffer[];
+    try {
+      msgs = this.decoder.push(chunk);
+    } catch (err) {
+      const e = err as FrameError;
+      return this.fail(e.code, e.message);
+    }
+    for (const raw of msgs) {
+      if (this.done) return;
+      let msg: unknown;
+      try {
+        msg = this.route.de(raw);
+      } catch (err) {
+        return this.fail(Code.INTERNAL, `grpc: error unmarshalling request: ${(err as Error).message}`);
+      }
+      if (streamingIn) this.requests!.push(msg);
+      else if (!this.started) this.start(msg);
+    }
+  }
+
+  private start(arg: unknown): void {
+    this.started = true;
+    const kind = this.route.method.methodKind;
+    const fn = this.route.fn!;
+    if (kind === "unary" || kind === "client_streaming") {
+      let result: unknown;
+      try {
+        result = fn(arg, this);
+      } catch (err) {
+        return this.finishWith(err);
+      }
+      if (!isThenable(result)) return this.reply(result);
+      result.then(
+        (res) => this.reply(res),
+        (err) => this.finishWith(err),
+      );
+      return;
+    }
+    void this.pipeOut(() => fn(arg, this) as AsyncIterable<unknown>);
+  }
+
+  private async pipeOut(produce: () => AsyncIterable<unknown>): Promise<void> {
+    try {
+      for await (const msg of produce()) {
+        if (this.done) return;
+        if (!this.send(msg)) await this.drain();
+      }
+      this.finish(Code.OK, "");
+    } catch (err) {
+      this.finishWith(err);
+    }
+  }
+
+  private reply(res: unknown): void {
+    if (this.done) return;
+    let bytes: Buffer;
+    try {
+      bytes = this.route.ser(res);
+    } catch (err) {
+      return this.fail(Code.INTERNAL, `grpc: error while marshaling: ${(err as Error).message}`);
+    }
+    if (bytes.byteLength > this.maxSend) {
+      return this.fail(Code.RESOURCE_EXHAUSTED, `grpc: trying to send message larger than max (${bytes.byteLength} vs. ${this.maxSend})`);
+    }
+    this.respondHeaders();
+    this.stream.write(frame(bytes));
+    this.finish(Code.OK, "");
+  }
+
+  /** Writes one response message; false asks the caller to wait for `drain()`. */
+  private send(msg: unknown): boolean {
+    const bytes = this.route.ser(msg);
+    if (bytes.byteLength > this.maxSend) {
+      throw new RpcError(Code.RESOURCE_EXHAUSTED, `grpc: trying to send message larger than max (${bytes.byteLength} vs. ${this.maxSend})`);
+    }
+    this.respondHeaders();
+    return this.stream.write(frame(bytes));
+  }
+
+  private drain(): Promise<void> {
+    const s = this.stream;
+    return new Promise((resolve) => {
+      const go = () => {
+        s.off("drain", go);
+        s.off("close", go);
+        resolve();
+      };
+      s.on("drain", go);
+      s.on("close", go);
+    });
+  }
+
+  private respondHeaders(md?: grpc.Metadata): void {
+    if (this.headersSent) return;
+    this.headersSent = true;
+    const h: http2.OutgoingHttpHeaders = md ? md.toHttp2Headers() : {};
+    h[":status"] = 200;
+    h["content-type"] = "application/grpc";
+    this.stream.respond(h, { waitForTrailers: true });
+    this.stream.once("wantTrailers", () => {
+      const s = this.stream;
+      if (!this.pendingTrailers || s.closed) return;
+      s.sendTrailers(this.pendingTrailers);
+      // As grpc-go: a client still sending after the status gets RST_STREAM(NO_ERROR), so the stream ends.
+      if (!s.readableEnded) s.once("finish", () => !s.closed && s.close(http2.constants.NGHTTP2_NO_ERROR));
+    });
+  }
+
+  private finishWith(err: unknown): void {
+    const s = toStatus(err);
+    this.finish(s.code, s.details ?? "", s.metadata);
+  }
+
+  private fail(code: Code, details: string): void {
+    this.abort(new RpcError(code, details));
+    this.finish(code, details);
+  }
+
+  private expire(): void {
+    const e = new RpcError(Code.DEADLINE_EXCEEDED, "context deadline exceeded");
+    this.abort(e);
+    this.finish(e.code, e.details);
+  }
+
+  private abort(reason: RpcError): void {
+    if (this.abortReason) return;
+    this.abortReason = reason;
+    this.requests?.end(reason);
+    this.ac?.abort(reason);
+  }
+
+  private finish(code: Code, details: string, md?: grpc.Metadata): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.stream.closed || this.stream.destroyed) return;
+    const t: http2.OutgoingHttpHeaders = {};
+    if (this.trailerMd) Object.assign(t, this.trailerMd.toHttp2Headers());
+    if (md) Object.assign(t, md.toHttp2Headers());
+    t["grpc-status"] = String(code);
+    if (details) t["grpc-message"] = encodeMessage(details);
+    try {
+      if (!this.headersSent) {
+        this.headersSent = true;
+        t[":status"] = 200;
+        t["content-type"] = "application/grpc";
+        this.stream.respond(t, { endStream: true });
+      } else {
+        this.pendingTrailers = t;
+        this.stream.end();
+      }
+    } catch {
+      this.stream.close(NGHTTP2_CANCEL);
+    }
+    // A request stream still arriving after the answer is not read further.
+    if (code !== Code.OK) this.requests?.end(new RpcError(code, details));
+  }
+}

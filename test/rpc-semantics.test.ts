@@ -1,0 +1,364 @@
+// gRPC semantics against grpc-go (interop/cmd/rpcsemantics, grpc-go as go-plugin
+// v1.8.0 pins it): the TS server under the Go client, and the TS client against
+// the Go server, on each engine.
+import * as grpc from "@grpc/grpc-js";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { join } from "node:path";
+import { anyUnpack, StringValueSchema } from "@bufbuild/protobuf/wkt";
+import { Semantics } from "../src/gen/rpctest/semantics_pb.js";
+import {
+  addServices,
+  Code,
+  createClient,
+  H2Channel,
+  H2Server,
+  RpcError,
+  statusDetails,
+  type Channel,
+  type ClientOf,
+  type Server,
+} from "../src/index.js";
+import { semanticsService } from "./fixtures/semantics-service.js";
+import { BIN, scratchDir } from "./helpers.js";
+
+const GO = join(BIN, "rpcsemantics");
+const MAX = 128 * 1024 * 1024;
+type Engine = "h2" | "grpc-js";
+const ENGINES: Engine[] = ["h2", "grpc-js"];
+
+function md(pairs: Record<string, string | Buffer>): grpc.Metadata {
+  const m = new grpc.Metadata();
+  for (const [k, v] of Object.entries(pairs)) m.add(k, v);
+  return m;
+}
+
+async function startTsServer(engine: Engine, path: string, maxRecv?: number): Promise<Server> {
+  let server!: Server;
+  const shutdown = () => {
+    if (server instanceof H2Server) void server.tryShutdown();
+    else server.tryShutdown(() => {});
+  };
+  if (engine === "h2") {
+    const s = (server = new H2Server({ maxReceiveMessageLength: maxRecv }));
+    addServices(s, [semanticsService(shutdown)]);
+    await s.listen({ path });
+  } else {
+    const s = (server = new grpc.Server(maxRecv ? { "grpc.max_receive_message_length": maxRecv } : {}));
+    addServices(s, [semanticsService(shutdown)]);
+    await new Promise<void>((resolve, reject) =>
+      s.bindAsync(`unix://${path}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+    );
+  }
+  return server;
+}
+
+function stopTsServer(s: Server): void {
+  s.forceShutdown();
+}
+
+/** Runs grpc-go's client checks against the TS servers; returns its report. */
+function runGoClient(sock: string, small: string): Promise<{ name: string; ok: boolean; error?: string }[]> {
+  return new Promise((resolve, reject) =>
+    execFile(GO, ["client", sock, "-small", small], { timeout: 240_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      try {
+        resolve(JSON.parse(stdout.trim().split("\n").pop() ?? ""));
+      } catch {
+        reject(new Error(`rpcsemantics client gave no report (${err?.message ?? "exit 0"}): ${stdout}\n${stderr}`));
+      }
+    }),
+  );
+}
+
+async function startGoServer(sock: string, ...flags: string[]): Promise<ChildProcess> {
+  const p = spawn(GO, ["serve", sock, ...flags], { stdio: ["pipe", "pipe", "inherit"] });
+  let out = "";
+  p.stdout!.setEncoding("utf8");
+  await new Promise<void>((resolve, reject) => {
+    p.stdout!.on("data", (d: string) => {
+      out += d;
+      if (out.includes("READY")) resolve();
+    });
+    p.once("exit", (code) => reject(new Error(`rpcsemantics serve exited (${code}) before READY`)));
+  });
+  return p;
+}
+
+async function stopGoServer(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  const exited = once(p, "exit");
+  p.stdin!.end();
+  const t = setTimeout(() => p.kill("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(t);
+}
+
+function channel(engine: Engine, sock: string, maxRecv = MAX): Channel {
+  if (engine === "h2") return new H2Channel({ network: "unix", address: sock }, { maxReceiveMessageLength: maxRecv });
+  return new grpc.Client(`unix://${sock}`, grpc.credentials.createInsecure(), {
+    "grpc.max_receive_message_length": maxRecv,
+    "grpc.max_send_message_length": MAX,
+  });
+}
+
+async function rejected(p: Promise<unknown>): Promise<RpcError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof RpcError) return err;
+    throw err;
+  }
+  throw new Error("call succeeded; an error was expected");
+}
+
+async function* items<T>(list: T[], then?: Promise<unknown>): AsyncIterable<T> {
+  for (const x of list) yield x;
+  if (then) await then;
+}
+
+describe.each(ENGINES)("TS server (%s engine) under the grpc-go client", (engine) => {
+  const dir = scratchDir();
+  let big: Server;
+  let small: Server;
+  afterAll(() => {
+    stopTsServer(big);
+    stopTsServer(small);
+    dir.remove();
+  });
+
+  test("every check of grpc-go's client passes", async () => {
+    big = await startTsServer(engine, join(dir.path, "big"), MAX);
+    small = await startTsServer(engine, join(dir.path, "small"));
+    const report = await runGoClient(join(dir.path, "big"), join(dir.path, "small"));
+    expect(report.length).toBe(17);
+    const failed = report.filter((r) => !r.ok);
+    if (engine === "h2") expect(failed).toEqual([]);
+    // grpc-js's server words UNIMPLEMENTED its own way and accepts gzip; every other check passes.
+    else expect(failed.map((r) => r.name)).toEqual(["unknown service and method are UNIMPLEMENTED", "a compressed request is refused as by grpc-go"]);
+  }, 300_000);
+});
+
+describe.each(ENGINES)("TS client (%s engine) against the grpc-go server", (engine) => {
+  const dir = scratchDir();
+  const sock = join(dir.path, "go");
+  let go: ChildProcess;
+  let ch: Channel;
+  let c: ClientOf<typeof Semantics>;
+  beforeAll(async () => {
+    go = await startGoServer(sock, "-max-recv", String(MAX));
+    ch = channel(engine, sock);
+    c = createClient(Semantics, ch);
+  }, 60_000);
+  afterAll(async () => {
+    ch.close();
+    await stopGoServer(go);
+    dir.remove();
+  });
+
+  const report = async (id: string) => Buffer.from((await c.unary({}, { metadata: md({ "x-mode": "report", "x-id": id }), deadline: 15_000 })).value).toString();
+
+  test("metadata text and binary: sent, and echoed in headers and trailers", async () => {
+    const bin = Buffer.from([0, 1, 2, 255, 10, 44]);
+    let headers: grpc.Metadata | undefined;
+    let trailers: grpc.Metadata | undefined;
+    const res = await c.unary(
+      { value: Buffer.from("ping") },
+      {
+        metadata: md({ "x-echo-text": "hello, world", "x-echo-bin": bin, "x-other": "no" }),
+        onHeader: (m) => (headers = m),
+        onTrailer: (m) => (trailers = m),
+      },
+    );
+    expect(Buffer.from(res.value).toString()).toBe("ping");
+    for (const m of [headers!, trailers!]) {
+      expect(m.get("x-echo-text")).toEqual(["hello, world"]);
+      expect(m.get("x-echo-bin")).toEqual([bin]);
+      expect(m.get("x-other")).toEqual([]);
+    }
+  });
+
+  test("every status code with message, details and trailers (trailers-only responses)", async () => {
+    const msg = "bad % thing ✓\nnext line";
+    for (let code = 1; code <= 16; code++) {
+      let headers: grpc.Metadata | undefined;
+      const err = await rejected(
+        c.unary({}, {
+          metadata: md({ "x-mode": "status", "x-code": String(code), "x-message-bin": Buffer.from(msg), "x-details": `detail ${code}` }),
+          onHeader: (m) => (headers = m),
+        }),
+      );
+      expect([err.code, err.details]).toEqual([code, msg]);
+      expect(err.metadata.get("x-trail")).toEqual(["t"]);
+      expect(err.metadata.get("x-trail-bin")).toEqual([Buffer.from([0, 1, 2, 255])]);
+      const st = statusDetails(err)!;
+      expect([st.code, st.message]).toEqual([code, msg]);
+      expect(anyUnpack(st.details[0], StringValueSchema)?.value).toBe(`detail ${code}`);
+      // grpc-go answers an error before any message as trailers-only: no separate headers.
+      if (engine === "h2") expect(headers).toBeUndefined();
+    }
+  });
+
+  test("deadline expires while the Go handler waits: DEADLINE_EXCEEDED both sides", async () => {
+    const err = await rejected(c.unary({}, { metadata: md({ "x-mode": "wait", "x-id": `dl-${engine}` }), deadline: 300 }));
+    expect(err.code).toBe(Code.DEADLINE_EXCEEDED);
+    expect(await report(`dl-${engine}`)).toBe(String(Code.DEADLINE_EXCEEDED));
+  });
+
+  test("the Go handler reads the deadline sent as grpc-timeout", async () => {
+    const left = Number(Buffer.from((await c.unary({}, { metadata: md({ "x-mode": "deadline" }), deadline: 5000 })).value).toString());
+    expect(left).toBeGreaterThan(2000);
+    expect(left).toBeLessThanOrEqual(5000);
+    expect(Buffer.from((await c.unary({}, { metadata: md({ "x-mode": "deadline" }) })).value).toString()).toBe("none");
+  });
+
+  test("cancel mid server-stream: the reader sees CANCELLED, the Go handler its context cancelled", async () => {
+    const ac = new AbortController();
+    const it = c.serverStream({ value: Buffer.from("a") }, { metadata: md({ "x-mode": "hang", "x-id": `css-${engine}` }), signal: ac.signal })[
+      Symbol.asyncIterator
+    ]();
+    expect((await it.next()).done).toBe(false);
+    ac.abort();
+    const err = await rejected(it.next());
+    expect(err.code).toBe(Code.CANCELLED);
+    expect(await report(`css-${engine}`)).toBe(String(Code.CANCELLED));
+  });
+
+  // Only on the h2 engine: grpc-js half-closes (END_STREAM) before its RST_STREAM,
+  // so a Go handler reads a normal end of input instead of an error.
+  const h2Only = engine === "h2" ? test : (_name: string, _fn: () => Promise<void>) => {};
+  h2Only("cancel mid client-stream and mid bidi: the Go handler's Recv fails with CANCELLED", async () => {
+    const ac = new AbortController();
+    let sent!: () => void;
+    const allSent = new Promise<void>((r) => (sent = r));
+    async function* reqs() {
+      for (let i = 0; i < 3; i++) yield { value: Buffer.from("x") };
+      sent();
+      await new Promise(() => {});
+    }
+    const p = c.clientStream(reqs(), { metadata: md({ "x-id": `ccs-${engine}` }), signal: ac.signal });
+    await allSent;
+    await new Promise((r) => setTimeout(r, 100));
+    ac.abort();
+    expect((await rejected(p)).code).toBe(Code.CANCELLED);
+    expect(await report(`ccs-${engine}`)).toBe(String(Code.CANCELLED));
+
+    const ac2 = new AbortController();
+    const it = c.bidi(items([{ value: Buffer.from("y") }], new Promise(() => {})), { metadata: md({ "x-id": `cb-${engine}` }), signal: ac2.signal })[
+      Symbol.asyncIterator
+    ]();
+    expect((await it.next()).done).toBe(false);
+    ac2.abort();
+    expect((await rejected(it.next())).code).toBe(Code.CANCELLED);
+    expect(await report(`cb-${engine}`)).toBe(String(Code.CANCELLED));
+  });
+
+  test("client stream counted; server stream of 100 messages", async () => {
+    const n = await c.clientStream(items(Array.from({ length: 50 }, () => ({ value: Buffer.from("x") }))));
+    expect(Buffer.from(n.value).toString()).toBe("50");
+    let got = 0;
+    for await (const _ of c.serverStream({ value: Buffer.from("y") }, { metadata: md({ "x-count": "100" }) })) got++;
+    expect(got).toBe(100);
+  });
+
+  test.each([1 << 20, 64 << 20])("%d-byte message echoed", async (size) => {
+    const buf = Buffer.alloc(size);
+    for (let i = 0; i < size; i++) buf[i] = (i * 7) & 0xff;
+    const res = await c.unary({ value: buf }, { deadline: 120_000 });
+    expect(Buffer.compare(Buffer.from(res.value), buf)).toBe(0);
+  }, 180_000);
+
+  test("1000 concurrent streams", async () => {
+    const streams = Array.from({ length: 1000 }, (_, i) => {
+      let release!: () => void;
+      const done = new Promise<void>((r) => (release = r));
+      const it = c.bidi(items([{ value: Buffer.from(String(i)) }], done), { deadline: 120_000 })[Symbol.asyncIterator]();
+      return { it, release };
+    });
+    const first = await Promise.all(streams.map((s) => s.it.next()));
+    first.forEach((r, i) => expect(Buffer.from(r.value.value).toString()).toBe(String(i)));
+    for (const s of streams) s.release();
+    const ends = await Promise.all(streams.map((s) => s.it.next()));
+    expect(ends.every((r) => r.done)).toBe(true);
+  }, 180_000);
+
+  test("oversize: request over the Go server's 4 MiB, response over our limit: RESOURCE_EXHAUSTED; the channel still works", async () => {
+    const smallSock = join(dir.path, "go-small");
+    const smallGo = await startGoServer(smallSock);
+    const sc = channel(engine, smallSock, 1 << 20);
+    try {
+      const s = createClient(Semantics, sc);
+      expect((await rejected(s.unary({ value: Buffer.alloc(4 << 20) }))).code).toBe(Code.RESOURCE_EXHAUSTED);
+      const big = await rejected(s.unary({}, { metadata: md({ "x-mode": "size", "x-size": String((1 << 20) + 1) }) }));
+      expect(big.code).toBe(Code.RESOURCE_EXHAUSTED);
+      expect(Buffer.from((await s.unary({ value: Buffer.from("ok") })).value).toString()).toBe("ok");
+    } finally {
+      sc.close();
+      await stopGoServer(smallGo);
+    }
+  }, 60_000);
+
+  test("GOAWAY from the Go server (MaxConnectionAge): calls go on over new connections, a stream in flight completes", async () => {
+    const agedSock = join(dir.path, "go-aged");
+    const aged = await startGoServer(agedSock, "-max-age", "300ms");
+    const ac = channel(engine, agedSock);
+    try {
+      const a = createClient(Semantics, ac);
+      let release!: () => void;
+      const hold = new Promise<void>((r) => (release = r));
+      const it = a.bidi(items([{ value: Buffer.from("long") }], hold), { deadline: 60_000 })[Symbol.asyncIterator]();
+      expect((await it.next()).done).toBe(false);
+      const until = Date.now() + 1500;
+      let calls = 0;
+      while (Date.now() < until) {
+        await a.unary({ value: Buffer.from("x") }, { deadline: 20_000 });
+        calls++;
+      }
+      release();
+      expect((await it.next()).done).toBe(true);
+      expect(calls).toBeGreaterThan(0);
+    } finally {
+      ac.close();
+      await stopGoServer(aged);
+    }
+  }, 60_000);
+
+  test("GOAWAY from a Go GracefulStop: the stream in flight completes, then UNAVAILABLE", async () => {
+    const stopSock = join(dir.path, "go-stop");
+    const stopping = await startGoServer(stopSock);
+    const sc = channel(engine, stopSock);
+    try {
+      const s = createClient(Semantics, sc);
+      let release!: () => void;
+      const hold = new Promise<void>((r) => (release = r));
+      const it = s.bidi(items([{ value: Buffer.from("a") }], hold), { deadline: 60_000 })[Symbol.asyncIterator]();
+      expect((await it.next()).done).toBe(false);
+      await s.unary({}, { metadata: md({ "x-mode": "shutdown" }) });
+      await new Promise((r) => setTimeout(r, 300));
+      release();
+      expect((await it.next()).done).toBe(true);
+      expect((await rejected(s.unary({}, { deadline: 3000 }))).code).toBe(Code.UNAVAILABLE);
+    } finally {
+      sc.close();
+      await stopGoServer(stopping);
+    }
+  }, 60_000);
+});
+
+describe("h2 engine: unknown method against grpc-go", () => {
+  test("UNIMPLEMENTED with grpc-go's messages", async () => {
+    const dir = scratchDir();
+    const sock = join(dir.path, "go");
+    const go = await startGoServer(sock);
+    const ch = new H2Channel({ network: "unix", address: sock });
+    try {
+      const call = (path: string) =>
+        new Promise<{ code: number; details: string }>((resolve) => ch.start(path, { onMessage() {}, onStatus: resolve }).sendLast(Buffer.alloc(0)));
+      expect(await call("/rpctest.Semantics/Nope")).toMatchObject({ code: Code.UNIMPLEMENTED, details: "unknown method Nope for service rpctest.Semantics" });
+      expect(await call("/nope.Service/Call")).toMatchObject({ code: Code.UNIMPLEMENTED, details: "unknown service nope.Service" });
+    } finally {
+      ch.close();
+      await stopGoServer(go);
+      dir.remove();
+    }
+  }, 60_000);
+});
