@@ -6,7 +6,7 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
 import { anyUnpack, StringValueSchema } from "@bufbuild/protobuf/wkt";
-import { Semantics } from "../src/gen/rpctest/semantics_pb.js";
+import { Semantics } from "./gen/rpctest/semantics_pb.js";
 import {
   addServices,
   Code,

@@ -16,7 +16,7 @@ import (
 )
 
 // rpctest.Semantics, declared by hand on google.protobuf.BytesValue (see
-// proto/rpctest/semantics.proto). What a call does is chosen by its request
+// test/proto/rpctest/semantics.proto). What a call does is chosen by its request
 // metadata, so one service covers every case of the suite:
 //
 //	x-mode   echo (default) | status | deadline | wait | report | size | count | hang | shutdown
