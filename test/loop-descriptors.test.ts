@@ -34,9 +34,13 @@ import {
   type FileDescriptorProto,
 } from "@bufbuild/protobuf/wkt";
 import { file_grpc_health_v1_health } from "../src/gen/grpc/health/v1/health_pb.js";
+import { file_loop_capabilities_pb_registry } from "../src/gen/loop/capabilities/pb/registry_pb.js";
 import { file_loop_chain_common_query } from "../src/gen/loop/chain-common/query_pb.js";
+import { file_loop_chains_evm_evm } from "../src/gen/loop/chains/evm/evm_pb.js";
 import { file_loop_internal_codec_codec } from "../src/gen/loop/internal/codec/codec_pb.js";
+import { file_loop_internal_pb_capabilities_registry } from "../src/gen/loop/internal/pb/capabilities_registry_pb.js";
 import { file_loop_internal_pb_contract_reader } from "../src/gen/loop/internal/pb/contract_reader_pb.js";
+import { file_loop_internal_pb_contract_writer } from "../src/gen/loop/internal/pb/contract_writer_pb.js";
 import { file_loop_internal_pb_keystore } from "../src/gen/loop/internal/pb/keystore_pb.js";
 import { file_loop_internal_pb_median } from "../src/gen/loop/internal/pb/median_pb.js";
 import { file_loop_internal_pb_median_datasource } from "../src/gen/loop/internal/pb/median_datasource_pb.js";
@@ -44,6 +48,7 @@ import { file_loop_internal_pb_relayer } from "../src/gen/loop/internal/pb/relay
 import { file_loop_internal_pb_reporting } from "../src/gen/loop/internal/pb/reporting_pb.js";
 import { file_plugin_grpc_broker } from "../src/gen/plugin/grpc_broker_pb.js";
 import { file_plugin_grpc_controller } from "../src/gen/plugin/grpc_controller_pb.js";
+import { file_loop_values_v1_values } from "../src/gen/loop/values/v1/values_pb.js";
 import { file_plugin_grpc_stdio } from "../src/gen/plugin/grpc_stdio_pb.js";
 import { BIN } from "./helpers.js";
 
@@ -69,9 +74,11 @@ const SCOPE: Record<string, number> = {
 };
 /** Probed on every provider connection. */
 const PROVIDER_EXTRAS = ["loop.ContractReader", "codec.Codec"];
+/** The rest of the relayer surface: chain writes, and the registry the host serves on capabilityRegistryID. */
+const RELAYER_EXTRAS: Record<string, number> = { "loop.ContractWriter": 4, "loop.CapabilitiesRegistry": 10 };
 /** go-plugin's own services and the standard health service. */
 const GO_PLUGIN_SERVICES = ["plugin.GRPCBroker", "plugin.GRPCController", "plugin.GRPCStdio", "grpc.health.v1.Health"];
-const ALL_SERVICES = [...Object.keys(SCOPE), ...PROVIDER_EXTRAS, ...GO_PLUGIN_SERVICES];
+const ALL_SERVICES = [...Object.keys(SCOPE), ...PROVIDER_EXTRAS, ...Object.keys(RELAYER_EXTRAS), ...GO_PLUGIN_SERVICES];
 
 /**
  * Services whose methods may exist only on our side. Empty: our health.proto has `List`, and so
@@ -92,6 +99,14 @@ const LOOP_FILES: Array<[go: string, ts: string]> = [
   // Upstream keeps it at internal/codec/; ours lives under loop/ (file names are not on the wire).
   ["internal/codec/codec.proto", "loop/internal/codec/codec.proto"],
   ["loop/chain-common/query.proto", "loop/chain-common/query.proto"],
+  // Upstream registers these three under their bare file names.
+  ["contract_writer.proto", "loop/internal/pb/contract_writer.proto"],
+  ["capabilities_registry.proto", "loop/internal/pb/capabilities_registry.proto"],
+  ["registry.proto", "loop/capabilities/pb/registry.proto"],
+  // Shipped upstream as generated Go only (chainlink-protos); ours was written from its descriptor.
+  ["values/v1/values.proto", "loop/values/v1/values.proto"],
+  // evm.proto is not listed: ours holds only the GetTransactionStatus types ContractWriter
+  // uses, which the service comparison reaches and checks.
 ];
 
 /** Our generated files; their imports (WKTs) are pulled in transitively. */
@@ -104,6 +119,11 @@ const OUR_FILES: DescFile[] = [
   file_loop_internal_pb_contract_reader,
   file_loop_internal_codec_codec,
   file_loop_chain_common_query,
+  file_loop_internal_pb_contract_writer,
+  file_loop_internal_pb_capabilities_registry,
+  file_loop_capabilities_pb_registry,
+  file_loop_values_v1_values,
+  file_loop_chains_evm_evm,
   file_plugin_grpc_broker,
   file_plugin_grpc_controller,
   file_plugin_grpc_stdio,
@@ -351,7 +371,7 @@ describe("LOOP descriptors vs. the Go registry (chainlink-common v0.11.1, go-plu
     ours = registryFromProtos(ourFileProtos());
   });
 
-  test("the Go side registers the 15 scope services with 45 RPCs, plus ContractReader and Codec", () => {
+  test("the Go side registers the 15 scope services with 45 RPCs, plus ContractReader, Codec, ContractWriter and CapabilitiesRegistry", () => {
     // Only files outside the compared scope may be unresolvable in the Go dump.
     const needed = new Set([...LOOP_FILES.map(([g]) => g), ...ALL_SERVICES.map((s) => go.getService(s)?.file.name)]);
     expect(dropped.filter((f) => needed.has(f))).toEqual([]);
@@ -360,6 +380,7 @@ describe("LOOP descriptors vs. the Go registry (chainlink-common v0.11.1, go-plu
     expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(45);
     expect(go.getService("loop.ContractReader")?.methods.length).toBe(7);
     expect(go.getService("codec.Codec")?.methods.length).toBe(3);
+    expect(Object.fromEntries(Object.keys(RELAYER_EXTRAS).map((s) => [s, go.getService(s)?.methods.length ?? 0]))).toEqual(RELAYER_EXTRAS);
   });
 
   test("our services and every reachable message/enum match the Go descriptors", () => {
@@ -383,6 +404,9 @@ describe("LOOP descriptors vs. the Go registry (chainlink-common v0.11.1, go-plu
     expect(reach.size).toBeGreaterThan(100);
     expect(reach).toContain("loop.chain.common.Expression");
     expect(reach).toContain("google.protobuf.Struct");
+    expect(reach).toContain("loop.evm.GetTransactionStatusReply");
+    expect(reach).toContain("values.v1.Value");
+    expect(reach).toContain("loop.CapabilityMethodConfig");
   });
 
   test("a single renumbered field in a mutated copy is reported, and nothing else", () => {

@@ -208,37 +208,38 @@ type step struct {
 }
 
 type result struct {
-	OK                   bool              `json:"ok"`
-	Error                string            `json:"error"`
-	Steps                []step            `json:"steps"`
-	RelayerCmd           []string          `json:"relayer_cmd"`
-	MedianCmd            []string          `json:"median_cmd"`
-	ReportingPluginInfo  any               `json:"reporting_plugin_info"`
-	QueryHex             string            `json:"query_hex"`
-	ObservationHex       string            `json:"observation_hex"`
-	ShouldReport         bool              `json:"should_report"`
-	ReportHex            string            `json:"report_hex"`
-	ShouldAccept         bool              `json:"should_accept"`
-	ShouldTransmit       bool              `json:"should_transmit"`
-	ErrorLogMessages     []string          `json:"errorlog_messages"`
-	DataSourceCalls      map[string]int    `json:"datasource_calls"`
-	ProviderCodec        bool              `json:"provider_codec"`
-	ProviderContractRdr  bool              `json:"provider_contract_reader"`
-	Health               map[string]string `json:"health"`
-	StartToFirstReportMS float64           `json:"start_to_first_report_ms"`
-	BenchN               int               `json:"bench_n"`
-	ObservationP50US     float64           `json:"observation_p50_us"`
-	ObservationMeanUS    float64           `json:"observation_mean_us"`
-	ObservationP99US     float64           `json:"observation_p99_us"`
-	DigestPrefixP50US    float64           `json:"digest_prefix_p50_us"`
-	DigestPrefixMeanUS   float64           `json:"digest_prefix_mean_us"`
-	DigestPrefixP99US    float64           `json:"digest_prefix_p99_us"`
-	CloseMS              float64           `json:"close_ms"`
-	LeftoverChildren     int               `json:"leftover_children"`
-	LeftoverSockets      int               `json:"leftover_plugin_sockets"`
-	ExtraEnv             []string          `json:"extra_env"`
-	LogWarnings          []string          `json:"log_warnings"`
-	LogWarningsTotal     int               `json:"log_warnings_total"`
+	OK                   bool               `json:"ok"`
+	Error                string             `json:"error"`
+	Steps                []step             `json:"steps"`
+	RelayerCmd           []string           `json:"relayer_cmd"`
+	MedianCmd            []string           `json:"median_cmd"`
+	ReportingPluginInfo  any                `json:"reporting_plugin_info"`
+	QueryHex             string             `json:"query_hex"`
+	ObservationHex       string             `json:"observation_hex"`
+	ShouldReport         bool               `json:"should_report"`
+	ReportHex            string             `json:"report_hex"`
+	ShouldAccept         bool               `json:"should_accept"`
+	ShouldTransmit       bool               `json:"should_transmit"`
+	ErrorLogMessages     []string           `json:"errorlog_messages"`
+	DataSourceCalls      map[string]int     `json:"datasource_calls"`
+	ProviderCodec        bool               `json:"provider_codec"`
+	ProviderContractRdr  bool               `json:"provider_contract_reader"`
+	Health               map[string]string  `json:"health"`
+	StartToFirstReportMS float64            `json:"start_to_first_report_ms"`
+	BenchN               int                `json:"bench_n"`
+	ObservationP50US     float64            `json:"observation_p50_us"`
+	ObservationMeanUS    float64            `json:"observation_mean_us"`
+	ObservationP99US     float64            `json:"observation_p99_us"`
+	DigestPrefixP50US    float64            `json:"digest_prefix_p50_us"`
+	DigestPrefixMeanUS   float64            `json:"digest_prefix_mean_us"`
+	DigestPrefixP99US    float64            `json:"digest_prefix_p99_us"`
+	CloseMS              float64            `json:"close_ms"`
+	LeftoverChildren     int                `json:"leftover_children"`
+	LeftoverSockets      int                `json:"leftover_plugin_sockets"`
+	ExtraEnv             []string           `json:"extra_env"`
+	LogWarnings          []string           `json:"log_warnings"`
+	LogWarningsTotal     int                `json:"log_warnings_total"`
+	Surface              map[string]outcome `json:"surface,omitempty"`
 }
 
 type runner struct {
@@ -284,6 +285,7 @@ func main() {
 	timeout := flag.Duration("timeout", 2*time.Minute, "overall deadline")
 	verbose := flag.Bool("v", false, "also write the host's log (including the plugins' relayed logs) to stderr")
 	exactEnv := flag.Bool("exact-env", false, "do not add PLUGIN_UNIX_SOCKET_DIR (the plugins then leave their sockets in /tmp, as under chainlink core)")
+	surface := flag.Bool("surface", false, "after the round, call ConfigProvider, ContractReader and ContractWriter through the relayer and record each outcome in \"surface\"")
 	deviation := flag.String("deviation", "", "JSON object passed as NewMedianService's deviationFuncDefinition (default nil: field absent)")
 	var extraEnv multiFlag
 	flag.Var(&extraEnv, "env", "extra KEY=VALUE for both plugins' environment (repeatable)")
@@ -343,7 +345,7 @@ func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 
-	run(ctx, r, lggr, relayerArgv, medianArgv, extraEnv, deviationDef, *benchN)
+	run(ctx, r, lggr, relayerArgv, medianArgv, extraEnv, deviationDef, *benchN, *surface)
 
 	// Safety net for managed go-plugin clients, then look for any child
 	// process still around (only processes this program started).
@@ -398,7 +400,7 @@ func newCmd(argv []string, extraEnv []string) func() *exec.Cmd {
 	}
 }
 
-func run(ctx context.Context, r *runner, lggr logger.Logger, relayerArgv, medianArgv, extraEnv []string, deviationDef map[string]any, benchN int) {
+func run(ctx context.Context, r *runner, lggr logger.Logger, relayerArgv, medianArgv, extraEnv []string, deviationDef map[string]any, benchN int, surface bool) {
 	res := r.res
 	var (
 		relayer   *loop.RelayerService
@@ -593,6 +595,10 @@ func run(ctx context.Context, r *runner, lggr logger.Logger, relayerArgv, median
 		}
 		return fmt.Sprintf("%d entries", len(hr)), nil
 	})
+
+	if surface {
+		res.Surface = checkSurface(ctx, relayer)
+	}
 
 	if benchN > 0 {
 		res.BenchN = benchN
