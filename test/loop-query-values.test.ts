@@ -2,7 +2,7 @@
 // (with Go's quirks and error texts) and VersionedBytes encoding 3 (values.v1.Value). Their
 // behaviour against real Go is proven by the LOOP matrix (test/loop-matrix.test.ts).
 import { create, toBinary } from "@bufbuild/protobuf";
-import { CursorDirection, ExpressionSchema, LimitAndSortSchema } from "../src/gen/loop/chain-common/query_pb.js";
+import { type Confidence, CursorDirection, ExpressionSchema, LimitAndSortSchema } from "../src/gen/loop/chain-common/query_pb.js";
 import { ValueSchema } from "../src/gen/loop/values/v1/values_pb.js";
 import {
   expressionFromProto,
@@ -46,7 +46,7 @@ describe("query expressions", () => {
 
   test("an empty expression and an unknown confidence give Go's errors", () => {
     expect(() => expressionFromProto(create(ExpressionSchema, {}), dec)).toThrow(new QueryInvalidArgument("unknown expression type: <nil>"));
-    const bad = create(ExpressionSchema, { evaluator: { case: "primitive", value: { primitive: { case: "confidence", value: 9 } } } });
+    const bad = create(ExpressionSchema, { evaluator: { case: "primitive", value: { primitive: { case: "confidence", value: 9 as Confidence } } } });
     expect(() => expressionFromProto(bad, dec)).toThrow("invalid pb confidence level: 9");
   });
 
