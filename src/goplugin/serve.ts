@@ -41,8 +41,8 @@ export interface ServeConfig {
   network?: "unix" | "tcp";
   /** Explicit TLS, like go-plugin's TLSProvider; wins over AutoMTLS. */
   tlsProvider?: () => ServerTls | Promise<ServerTls>;
-  /** Broker rendezvous windows (go-plugin: 5 s each). */
-  broker?: { dialTimeoutMs?: number; pendingTtlMs?: number };
+  /** Broker rendezvous windows (go-plugin: 5 s each) and grpc-js options of brokered servers. */
+  broker?: { dialTimeoutMs?: number; pendingTtlMs?: number; serverOptions?: grpc.ServerOptions };
   /** Exit the process (status 0) once serving ends, as a Go plugin's main returns. Default true. */
   exitProcess?: boolean;
   /**
@@ -136,6 +136,7 @@ export async function serve(config: ServeConfig): Promise<void> {
   stdio.install();
 
   let interrupts = 0;
+  // `go-plugin-ts build` finds this text in a bundle to know that serve() is reachable (src/cli/build.ts).
   const onInterrupt = () => log.trace("plugin received interrupt signal, ignoring", { count: ++interrupts });
   process.on("SIGINT", onInterrupt);
   // A socket file must not outlive the process, however it ends.

@@ -10,6 +10,9 @@ export { MedianService, MEDIAN_PROVIDER_SERVICES, type MedianServiceConfig } fro
 export { loopClient, type LoopEvent, type LoopLaunchConfig, type LoopConnection } from "./host/launch.js";
 export { LazyConnection, type Closer } from "./host/lazy-connection.js";
 
+// Plugins: the runtime a LOOP plugin's main runs (Go's loop.NewStartedServer + plugin.Serve).
+export { serveLoop, LoopLogger, type LoopServer, type ServeLoopConfig } from "./serve-loop.js";
+
 // The handshake and environment shared by hosts and plugins.
 export { LOOP_HANDSHAKES } from "./handshake.js";
 export { envConfigToCmdEnv, parseEnvConfig, EnvConfigError, type EnvConfig } from "./env-config.js";

@@ -1,0 +1,122 @@
+import { writeSync } from "node:fs";
+import type { Registry } from "prom-client";
+import { serve, type ServeConfig } from "../goplugin/serve.js";
+import { HclogLogger, hclogTimestamp } from "../goplugin/hclog.js";
+import type { LogLevel } from "../goplugin/logger.js";
+import type { PluginSet } from "../goplugin/plugin.js";
+import { parseEnvConfig, type EnvConfig } from "./env-config.js";
+import { serveMetrics } from "./metrics.js";
+
+/**
+ * A LOOP plugin's logger: hclog-shaped JSON on stderr with the logger's name
+ * in a `logger` field, as chainlink-common's zap logger writes it; a LOOP host
+ * files each record under that name.
+ */
+export class LoopLogger {
+  constructor(
+    readonly name: string,
+    private readonly out: HclogLogger,
+  ) {}
+
+  /** A child logger, `parent.child` like zap's Named. */
+  named(child: string): LoopLogger {
+    return new LoopLogger(this.name ? `${this.name}.${child}` : child, this.out);
+  }
+
+  log(level: LogLevel, message: string, args: Record<string, unknown> = {}): void {
+    this.out.log(level, message, this.name ? { ...args, logger: this.name } : args);
+  }
+  debug(msg: string, args?: Record<string, unknown>) { this.log("debug", msg, args); }
+  info(msg: string, args?: Record<string, unknown>) { this.log("info", msg, args); }
+  warn(msg: string, args?: Record<string, unknown>) { this.log("warn", msg, args); }
+  error(msg: string, args?: Record<string, unknown>) { this.log("error", msg, args); }
+}
+
+/** What the runtime has set up before the plugin's services are made. */
+export interface LoopServer {
+  /** Named after `ServeLoopConfig.name`. */
+  logger: LoopLogger;
+  /** The node's settings, parsed with Go's rules. */
+  envConfig: EnvConfig;
+  /** The Prometheus endpoint on CL_PROMETHEUS_PORT; register the plugin's metrics here. */
+  metrics: { port: number; registry: Registry };
+}
+
+export interface ServeLoopConfig extends Omit<ServeConfig, "plugins" | "versionedPlugins" | "logger" | "maxRecvMsgSize"> {
+  /** The logger name, as given to chainlink-common's loop.NewStartedServer. */
+  name: string;
+  /** Makes the plugin set once the environment, logger and metrics are ready. */
+  plugins: (server: LoopServer) => PluginSet | Promise<PluginSet>;
+  /** Lowest level written; `debug` like a Go LOOP plugin's logger. */
+  logLevel?: LogLevel;
+  /** The environment to read (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Runs a LOOP plugin the way chainlink-common's `loop.NewStartedServer` and
+ * `plugin.Serve` do in a Go plugin's main: reads the node's CL_* settings
+ * (a bad value ends the process with status 1 and Go's text, before any
+ * handshake), serves Prometheus metrics on CL_PROMETHEUS_PORT, applies the
+ * gRPC receive limit CL_GRPC_SERVER_MAX_RECV_MSG_SIZE to the plugin's server
+ * and its brokered servers, then serves the plugin. Resolves when serving ends.
+ */
+export async function serveLoop(config: ServeLoopConfig): Promise<void> {
+  const { name, plugins, logLevel, env, ...rest } = config;
+  const out = new HclogLogger({ level: logLevel ?? "debug" });
+  const logger = new LoopLogger(name, out);
+  let envConfig: EnvConfig;
+  let metrics: Awaited<ReturnType<typeof serveMetrics>>;
+  try {
+    envConfig = parseEnvConfig(env ?? process.env);
+    metrics = await startMetrics(envConfig.prometheusPort ?? 0);
+  } catch (err) {
+    return fatal(name, `Failed to start server: ${(err as Error).message}`);
+  }
+  if (envConfig.tracingEnabled || envConfig.telemetryEndpoint) {
+    logger.warn("CL_TRACING_* / CL_TELEMETRY_* are set, but this TypeScript runtime exports no traces or telemetry; ignoring them");
+  }
+  const maxRecv = envConfig.grpcServerMaxRecvMsgSize ?? 0;
+  const limits = maxRecv > 0 ? { "grpc.max_receive_message_length": maxRecv } : {};
+  let pluginSet: PluginSet;
+  try {
+    pluginSet = await plugins({ logger, envConfig, metrics });
+  } catch (err) {
+    await metrics.close();
+    return fatal(name, `Failed to create plugin: ${(err as Error).message}`);
+  }
+  try {
+    await serve({
+      ...rest,
+      plugins: pluginSet,
+      logger: out,
+      ...(maxRecv > 0 ? { maxRecvMsgSize: maxRecv } : {}),
+      broker: { ...rest.broker, serverOptions: { ...rest.broker?.serverOptions, ...limits } },
+    });
+  } finally {
+    await metrics.close();
+  }
+}
+
+/** serveMetrics with Go's listen error text (`listen tcp :PORT: bind: …`). */
+async function startMetrics(port: number) {
+  try {
+    return await serveMetrics(port);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why: Record<string, string> = { EADDRINUSE: "address already in use", EACCES: "permission denied" };
+    const text = e.code && why[e.code] ? `listen tcp :${port}: bind: ${why[e.code]}` : e.message;
+    throw new Error(`error starting prometheus server: ${text}`);
+  }
+}
+
+/** Logger.Fatalf of a Go LOOP plugin: one fatal record on stderr, exit status 1. */
+function fatal(name: string, message: string): never {
+  const rec = { "@level": "fatal", "@message": message, "@timestamp": hclogTimestamp(), logger: name };
+  try {
+    writeSync(2, JSON.stringify(rec) + "\n");
+  } catch {
+    // stderr closed: nothing to report to
+  }
+  process.exit(1);
+}

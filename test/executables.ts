@@ -1,0 +1,38 @@
+// Plugin executables for tests and benchmarks, built by `go-plugin-ts build` at
+// most once per content: a single executable is over 100 MB and costs seconds
+// of CPU, so each one is kept in the git-ignored .tmp/exe/ under a key of the
+// bundled script, the embedded node and the builder's own source, and rebuilt
+// only when one of them changes. Older builds of the same plugin are removed.
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build, bundle, pinnedNode } from "../src/cli/build.js";
+
+const ROOT = join(fileURLToPath(import.meta.url), "..", "..");
+const CACHE = join(ROOT, ".tmp", "exe");
+
+export interface PluginExecutable {
+  path: string;
+  /** False when this call found it in the cache. */
+  built: boolean;
+}
+
+/** The executable of `entry` (relative to the repository), built on first use. */
+export async function pluginExecutable(name: string, entry: string, opts: { snapshot?: boolean } = {}): Promise<PluginExecutable> {
+  const node = pinnedNode();
+  const source = join(ROOT, entry);
+  const key = createHash("sha256")
+    .update(await bundle(source, Boolean(opts.snapshot)))
+    .update(readFileSync(join(ROOT, "src", "cli", "build.ts")))
+    .update(node)
+    .update(JSON.stringify(opts))
+    .digest("hex")
+    .slice(0, 16);
+  const path = join(CACHE, `${name}-${key}`);
+  if (existsSync(path)) return { path, built: false };
+  mkdirSync(CACHE, { recursive: true });
+  for (const f of readdirSync(CACHE)) if (f.startsWith(`${name}-`)) rmSync(join(CACHE, f), { force: true });
+  await build({ entry: source, output: path, node, snapshot: opts.snapshot });
+  return { path, built: true };
+}
