@@ -1,11 +1,17 @@
 // Shipping a TypeScript plugin as one executable (`go-plugin-ts build`): the
 // command's refusals, and the built executables under real Go hosts with no
 // node on their PATH — go-plugin's unchanged examples/grpc KV host launching
-// the TS KV plugin. Each executable is built once per content (test/executables.ts).
-import { execFile } from "node:child_process";
+// the TS KV plugin; chainlink-common's Go LOOP host launching the TS relayer
+// and median plugins with nothing but the CL_* settings in their environment —
+// and the LOOP runtime (serveLoop) in them: Go's error text for bad settings,
+// the metrics endpoint. Each executable is built once per content (test/executables.ts).
+import { execFile, execFileSync, spawn } from "node:child_process";
+import { createServer, type AddressInfo } from "node:net";
 import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { nodeTs, parseLaunch, runHost } from "../examples/support.js";
+import * as F from "../examples/loop/fixtures.js";
+import { LOOP_HANDSHAKES } from "../src/loop/index.js";
 import { pluginExecutable } from "./executables.js";
 import { BIN, processAlive, processesMatching, ROOT, scratchDir } from "./helpers.js";
 
@@ -100,5 +106,199 @@ describe("go-plugin's unchanged examples/grpc Go host × the TS KV plugin as one
     } finally {
       s.remove();
     }
+  });
+});
+
+const LOOP_HOST = join(BIN, "loop-host");
+const LOOP_ENV = join(BIN, "loop-env");
+
+interface LoopRun {
+  result: Record<string, any>;
+  code: number | null;
+  stderr: string;
+  /** Pids the Go host logged for the plugins it started. */
+  pluginPids: number[];
+}
+
+/** chainlink-common's Go host (loop.NewRelayerService + loop.NewMedianService) with the given plugin commands. */
+function runLoopHost(args: string[]): Promise<LoopRun> {
+  return new Promise((resolve, reject) => {
+    const s = scratchDir();
+    execFile(LOOP_HOST, ["-v", ...args], { cwd: s.path, timeout: 120_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      s.remove();
+      const last = stdout.trim().split("\n").pop() ?? "";
+      try {
+        const pluginPids = [...stderr.matchAll(/"msg":"plugin started".*?"pid":(\d+)/g)].map((m) => Number(m[1]));
+        resolve({ result: JSON.parse(last), code: typeof err?.code === "number" ? err.code : err ? null : 0, stderr, pluginPids });
+      } catch {
+        reject(new Error(`loop-host gave no JSON (${err?.message ?? "exit 0"}):\nstdout: ${stdout}\nstderr: ${stderr.slice(-4000)}`));
+      }
+    });
+  });
+}
+
+/** The environment a Go LOOP host gives its plugins (EnvConfig{}.AsCmdEnv(), from Go). */
+function goZeroEnv(): Record<string, string> {
+  const dump = JSON.parse(execFileSync(LOOP_ENV, [], { encoding: "utf8", timeout: 30_000 })) as { zero: string[] };
+  return Object.fromEntries(dump.zero.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+}
+
+/** What Go's loop.NewStartedServer says about `env` (interop/.bin/loop-env -parse). */
+function goParse(env: Record<string, string>): Promise<{ ok: boolean; error: string; stage: string }> {
+  return new Promise((resolve, reject) =>
+    execFile(LOOP_ENV, ["-parse"], { env, encoding: "utf8", timeout: 30_000 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`loop-env -parse failed: ${err.message}\n${stderr}`));
+      resolve(JSON.parse(stdout.trim().split("\n").pop()!));
+    }),
+  );
+}
+
+/** Runs an executable plugin directly until it exits (or `onLine` ends it), collecting its output. */
+function runPlugin(
+  exe: string,
+  env: Record<string, string>,
+  onLine?: (line: string, kill: () => void) => void,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(exe, [], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    child.stdout.on("data", (d) => {
+      stdout += d;
+      if (onLine && stdout.includes("\n")) {
+        const line = stdout.slice(0, stdout.indexOf("\n"));
+        const cb = onLine;
+        onLine = undefined;
+        cb(line, () => child.kill("SIGTERM"));
+      }
+    });
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+describe("chainlink-common's Go LOOP host × the TS relayer and median plugins as executables", () => {
+  let relayerExe: string;
+  let medianExe: string;
+  beforeAll(async () => {
+    relayerExe = (await pluginExecutable("loop-relayer", "test/fixtures/loop/relayer-plugin.ts")).path;
+    medianExe = (await pluginExecutable("loop-median", "test/fixtures/loop/median-plugin.ts")).path;
+  }, 2 * BUILD_MS);
+
+  test("a full median round; the plugins' environment holds only the CL_* settings", async () => {
+    const run = await runLoopHost(["-timeout", "90s", "-relayer-cmd", relayerExe, "-median-cmd", medianExe]);
+    const r = run.result;
+    expect((r.steps as Array<{ ok: boolean }>).filter((s) => !s.ok)).toEqual([]);
+    expect(r).toMatchObject({ ok: true, error: "", should_report: true, should_accept: true, should_transmit: true });
+    expect(run.code).toBe(0);
+    expect(r.relayer_cmd).toEqual([relayerExe]);
+    expect(r.median_cmd).toEqual([medianExe]);
+    expect(r.report_hex).toBe(Buffer.from(F.REPORT).toString("hex"));
+    expect(r.errorlog_messages).toEqual([F.SAVED_ERROR]);
+    // The Go host filed both TS plugins' services under its own names (health via loop.Service).
+    expect(r.health).toMatchObject({
+      "RelayerService.PluginRelayerClient.staticPluginRelayer": "",
+      "MedianService.PluginMedianClient.tsMedianFactoryServer": "",
+    });
+    // The environment the Go host gave them: EnvConfig.AsCmdEnv() and the socket dir, no PATH or HOME.
+    expect(r.extra_env.every((kv: string) => kv.startsWith("PLUGIN_UNIX_SOCKET_DIR="))).toBe(true);
+    expect(r.leftover_children).toBe(0);
+    expect(run.pluginPids.length).toBe(2);
+    for (const pid of run.pluginPids) expect(processAlive(pid)).toBe(false);
+    expect(processesMatching(relayerExe)).toEqual([]);
+    expect(processesMatching(medianExe)).toEqual([]);
+  });
+
+  describe("the LOOP runtime (serveLoop) in the executable", () => {
+    const cookie = LOOP_HANDSHAKES.relayer;
+    let zero: Record<string, string>;
+    beforeAll(() => {
+      zero = goZeroEnv();
+    });
+
+    test.each([
+      ["a malformed port", { CL_PROMETHEUS_PORT: "90x" }],
+      ["a malformed boolean", { CL_TRACING_ENABLED: "maybe" }],
+      ["a missing number", { CL_MERCURY_TRANSMITTER_TRANSMIT__QUEUE_MAX_SIZE: undefined }],
+      ["a duration without unit", { CL_DATABASE_URL: "postgres://u:p@localhost:5432/db", CL_DATABASE_LOCK_TIMEOUT: "5" }],
+    ])("%s: Go's error text, status 1, no handshake", async (_what, change) => {
+      const env: Record<string, string> = { ...zero };
+      for (const [k, v] of Object.entries(change)) {
+        if (v === undefined) delete env[k];
+        else env[k] = v;
+      }
+      const go = await goParse(env);
+      expect(go).toMatchObject({ ok: false, stage: "env" });
+      const ts = await runPlugin(relayerExe, { ...env, [cookie.magicCookieKey]: cookie.magicCookieValue, PLUGIN_PROTOCOL_VERSIONS: String(cookie.protocolVersion) });
+      expect(ts.code).toBe(1);
+      expect(ts.stdout).toBe("");
+      const lines = ts.stderr.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(JSON.parse(lines[0]!)).toMatchObject({ "@level": "fatal", "@message": `Failed to start server: ${go.error}` });
+    });
+
+    test("a busy CL_PROMETHEUS_PORT: Go's listen error, status 1, no handshake", async () => {
+      const busy = createServer();
+      await new Promise<void>((r) => busy.listen(0, r));
+      try {
+        const env = { ...zero, CL_PROMETHEUS_PORT: String((busy.address() as AddressInfo).port) };
+        const go = await goParse(env);
+        expect(go).toMatchObject({ ok: false, stage: "server" });
+        const ts = await runPlugin(relayerExe, { ...env, [cookie.magicCookieKey]: cookie.magicCookieValue, PLUGIN_PROTOCOL_VERSIONS: "1" });
+        expect(ts).toMatchObject({ code: 1, stdout: "" });
+        expect(JSON.parse(ts.stderr.trim())).toMatchObject({ "@level": "fatal", "@message": `Failed to start server: ${go.error}` });
+      } finally {
+        busy.close();
+      }
+    });
+
+    test("metrics answer on CL_PROMETHEUS_PORT while the plugin serves, and stop with it", async () => {
+      const port = await freePort();
+      const s = scratchDir();
+      try {
+        let scraped: { status: number; body: string } | undefined;
+        let error: unknown;
+        const env = {
+          ...zero,
+          CL_PROMETHEUS_PORT: String(port),
+          [cookie.magicCookieKey]: cookie.magicCookieValue,
+          PLUGIN_PROTOCOL_VERSIONS: "1",
+          PLUGIN_UNIX_SOCKET_DIR: s.path,
+        };
+        const run = await runPlugin(relayerExe, env, (line, kill) => {
+          // Scraped only after the handshake line, i.e. while the plugin serves.
+          expect(line).toMatch(new RegExp(`^1\\|${cookie.protocolVersion}\\|unix\\|`));
+          fetch(`http://127.0.0.1:${port}/metrics`)
+            .then(async (res) => (scraped = { status: res.status, body: await res.text() }))
+            .catch((err) => (error = err))
+            .finally(kill);
+        });
+        expect(error).toBeUndefined();
+        expect(scraped?.status).toBe(200);
+        expect(scraped?.body).toMatch(/^# HELP process_cpu_user_seconds_total /m);
+        expect(run.signal ?? run.code).not.toBeNull();
+        // Gone with the process: the port is free again, the socket removed.
+        await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow();
+        expect(s.leftovers()).toEqual([]);
+      } finally {
+        s.remove();
+      }
+    });
   });
 });

@@ -157,7 +157,6 @@ export async function bundle(entry: string, snapshot = false): Promise<string> {
       format: "esm",
       target: "node22",
       write: false,
-      metafile: true,
       logLevel: "silent",
       // Native add-ons cannot live in the blob; packages that try them fall back to JS when the require fails.
       external: ["cbor-extract"],
@@ -185,7 +184,6 @@ export async function bundle(entry: string, snapshot = false): Promise<string> {
     const text = errors.map((e) => (e.location ? `${e.location.file}:${e.location.line}: ${e.text}` : e.text)).join("\n");
     throw new BuildError(`bundling ${entry} failed:\n${text || (err as Error).message}`);
   }
-  const out = Object.values(result.metafile.outputs)[0]!;
   const code = result.outputFiles[0]!.text;
   if (!code.includes(SERVE_BODY_MARK)) {
     throw new BuildError(

@@ -163,11 +163,15 @@ export function envConfigToCmdEnv(e: EnvConfig = {}): Array<[string, string]> {
 /** Raised when a plugin's environment breaks the LOOP contract; the text follows Go's. */
 export class EnvConfigError extends Error {
   override readonly name = "EnvConfigError";
+  /** Go's own text, which does not always name the variable (what a Go plugin prints). */
+  readonly goMessage: string;
   constructor(
     readonly variable: string,
     message: string,
+    goText: string = message,
   ) {
     super(`error getting environment configuration: ${message}`);
+    this.goMessage = `error getting environment configuration: ${goText}`;
   }
 }
 
@@ -260,7 +264,7 @@ export function parseEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig 
   const get = (k: string) => env[k] ?? "";
   /** Go's error text for `k`, wrapped as Go wraps it, naming `k` if Go's text does not. */
   const fail = (k: string, goText: string): never => {
-    throw new EnvConfigError(k, goText.includes(k) ? goText : `${k}: ${goText}`);
+    throw new EnvConfigError(k, goText.includes(k) ? goText : `${k}: ${goText}`, goText);
   };
   /** Runs a parser; a GoError becomes `wrap(text)` (Go's wrapping at that call site). */
   const read = <T>(k: string, parse: (s: string) => T, wrap: (text: string) => string = (t) => t): T => {

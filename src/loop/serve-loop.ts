@@ -4,7 +4,7 @@ import { serve, type ServeConfig } from "../goplugin/serve.js";
 import { HclogLogger, hclogTimestamp } from "../goplugin/hclog.js";
 import type { LogLevel } from "../goplugin/logger.js";
 import type { PluginSet } from "../goplugin/plugin.js";
-import { parseEnvConfig, type EnvConfig } from "./env-config.js";
+import { EnvConfigError, parseEnvConfig, type EnvConfig } from "./env-config.js";
 import { serveMetrics } from "./metrics.js";
 
 /**
@@ -43,7 +43,7 @@ export interface LoopServer {
 }
 
 export interface ServeLoopConfig extends Omit<ServeConfig, "plugins" | "versionedPlugins" | "logger" | "maxRecvMsgSize"> {
-  /** The logger name, as given to chainlink-common's loop.NewStartedServer. */
+  /** The logger name, as given to chainlink-common's loop.NewStartedServer; "" leaves it unnamed, like loop.NewLogger(). */
   name: string;
   /** Makes the plugin set once the environment, logger and metrics are ready. */
   plugins: (server: LoopServer) => PluginSet | Promise<PluginSet>;
@@ -71,7 +71,7 @@ export async function serveLoop(config: ServeLoopConfig): Promise<void> {
     envConfig = parseEnvConfig(env ?? process.env);
     metrics = await startMetrics(envConfig.prometheusPort ?? 0);
   } catch (err) {
-    return fatal(name, `Failed to start server: ${(err as Error).message}`);
+    return fatal(name, `Failed to start server: ${err instanceof EnvConfigError ? err.goMessage : (err as Error).message}`);
   }
   if (envConfig.tracingEnabled || envConfig.telemetryEndpoint) {
     logger.warn("CL_TRACING_* / CL_TELEMETRY_* are set, but this TypeScript runtime exports no traces or telemetry; ignoring them");
