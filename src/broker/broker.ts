@@ -2,6 +2,8 @@ import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import type { ConnInfo } from "../gen/plugin/grpc_broker_pb.js";
 import { ConnInfoSchema } from "../gen/plugin/grpc_broker_pb.js";
+import { failChannel } from "../rpc/channel-close.js";
+import { Code } from "../rpc/status.js";
 import { addServices, type ServiceRegistration } from "../rpc/server.js";
 import {
   bindServer,
@@ -176,21 +178,23 @@ export class Broker {
     return ch;
   }
 
-  /** Closes every listener and dialed channel and fails waiting dials. Idempotent. */
+  /**
+   * Closes every listener and dialed channel (their calls end with CANCELLED)
+   * and fails waiting dials. Idempotent.
+   */
   close(): void {
-    this.shutdown(false);
+    this.shutdown("broker closed: the client connection is closing", Code.CANCELLED);
   }
 
   /**
-   * The peer process is gone: listeners and waiting dials go at once, while
-   * dialed channels stay open so their callers see UNAVAILABLE rather than a
-   * closed channel; `close()` releases them later.
+   * The peer process is gone: listeners and waiting dials go at once, and every
+   * dialed channel's calls, pending and future, fail with UNAVAILABLE and `reason`.
    */
-  peerGone(): void {
-    this.shutdown(true);
+  peerGone(reason = "broker peer is gone"): void {
+    this.shutdown(reason, Code.UNAVAILABLE);
   }
 
-  private shutdown(keepChannels: boolean): void {
+  private shutdown(reason: string, code: Code): void {
     if (!this.closed) {
       this.closed = true;
       for (const l of [...this.listeners]) l.close();
@@ -201,7 +205,10 @@ export class Broker {
       this.pending.clear();
       this.outbox.length = 0;
     }
-    if (!keepChannels) for (const ch of [...this.channels]) ch.close();
+    for (const ch of [...this.channels]) {
+      this.channels.delete(ch);
+      failChannel(ch, reason, code);
+    }
   }
 
   get isClosed(): boolean {

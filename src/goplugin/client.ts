@@ -12,6 +12,7 @@ import { AsyncQueue } from "../rpc/async-queue.js";
 import { createClient } from "../rpc/client.js";
 import { Code, RpcError } from "../rpc/status.js";
 import { dialChannel, resolveGroup, type NetAddr } from "../rpc/transport.js";
+import { failChannel } from "../rpc/channel-close.js";
 import { ENV } from "./env.js";
 import { PluginError } from "./errors.js";
 import { parseHandshakeLine, type Handshake, type HandshakeConfig, type Protocol } from "./handshake.js";
@@ -21,6 +22,7 @@ import { namedLogger, textLogger, type Logger } from "./logger.js";
 import { manage, unmanage, type ManagedProcess } from "./managed.js";
 import { versionedSets, type PluginSet } from "./plugin.js";
 import { StderrLogParser } from "./stderr-log.js";
+import { quoteForError } from "./quote.js";
 import { spawnRunner, type PluginExit, type Runner, type StartedPlugin } from "./runner.js";
 import { autoMTLS, type ClientTls } from "./client-tls.js";
 import { resolveExecutable, verifyChecksum, type SecureConfig } from "./secure-config.js";
@@ -105,6 +107,8 @@ export class Client implements ManagedProcess, AsyncDisposable {
   private pluginSet?: PluginSet;
   private protocol?: ClientProtocol;
   private streams = new AbortController();
+  /** Aborted by kill(): a start still waiting for the handshake gives up at once. */
+  private readonly killSignal = new AbortController();
   private socketDir?: string;
   private readonly stderrTail: string[] = [];
   private readonly logger: Logger;
@@ -112,6 +116,8 @@ export class Client implements ManagedProcess, AsyncDisposable {
   /** Plugin sets by app protocol version (every key is offered). */
   private readonly sets: Map<number, PluginSet>;
   private closedPromise?: Promise<void>;
+  /** Set once the process has exited and its pipes are drained. */
+  private exitReason?: string;
   private tlsState?: ClientTls;
   exitCode: number | null = null;
   exitSignal: NodeJS.Signals | null = null;
@@ -239,6 +245,7 @@ export class Client implements ManagedProcess, AsyncDisposable {
       this.logger.log({ level: "debug", message: "configuring client automatic mTLS", name: "plugin", args: {} });
       this.tlsState = await autoMTLS();
     } else this.tlsState = c.tls;
+    if (this.killPromise) throw new PluginError("KILLED", "client was killed before it started");
     this.makeSocketDir();
     const runner = c.runner ?? spawnRunner({ killWithHost: c.killWithHost });
     let proc: StartedPlugin;
@@ -284,23 +291,32 @@ export class Client implements ManagedProcess, AsyncDisposable {
         name: "plugin",
         args: { plugin: c.cmd.command, id: proc.pid, status: this.describeExit() },
       });
-      // The plugin is gone: stop the streams and release what the broker holds for it.
+      // The plugin is gone: every call on its channels ends now, naming the exit.
       this.streams.abort();
-      this.protocol?.broker.peerGone();
+      this.exitReason = `plugin ${this.name} (pid ${proc.pid}) exited: ${this.describeExit()}`;
+      this.releaseChannels(this.exitReason);
     });
     this.logger.log({ level: "debug", message: "plugin started", name: "plugin", args: { path: c.cmd.command, pid: proc.pid } });
 
     const timeoutMs = c.startTimeoutMs ?? 60_000;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
+    const killed = new Promise<"killed">((resolve) => {
+      if (this.killSignal.signal.aborted) resolve("killed");
+      this.killSignal.signal.addEventListener("abort", () => resolve("killed"), { once: true });
+    });
     const outcome = await Promise.race([
       firstLine.line,
       timeout,
+      killed,
       spawnError.then((error) => ({ error })),
     ]);
     clearTimeout(timer);
     try {
       if (typeof outcome === "object") throw this.spawnFailed(outcome.error);
+      if (outcome === "killed" || (outcome === undefined && this.killSignal.signal.aborted)) {
+        throw new PluginError("KILLED", `client was killed while ${this.name} (pid ${proc.pid}) was starting`);
+      }
       if (outcome === "timeout") {
         throw new PluginError(
           "START_TIMEOUT",
@@ -342,10 +358,19 @@ export class Client implements ManagedProcess, AsyncDisposable {
   private connect(): ClientProtocol {
     const h = this.handshake!;
     const tls = this.tlsState;
-    const channel = dialChannel(h.addr, {
-      credentials: tls?.channelCredentials(),
-      channelOptions: this.config.channelOptions,
-    });
+    let channel: grpc.Client;
+    try {
+      channel = dialChannel(h.addr, {
+        credentials: tls?.channelCredentials(),
+        channelOptions: this.config.channelOptions,
+      });
+    } catch (err) {
+      throw new PluginError(
+        "CONNECT_FAILED",
+        `cannot dial plugin ${this.name} at ${h.addr.network} address "${quoteForError(h.addr.address)}": ${quoteForError((err as Error).message)}`,
+        { cause: err },
+      );
+    }
     const broker = new Broker({
       listen: { socketDir: this.socketDir, socketGroup: this.config.unixSocketConfig?.group },
       serverCredentials: tls && (() => tls.serverCredentials()),
@@ -370,6 +395,7 @@ export class Client implements ManagedProcess, AsyncDisposable {
         await health.check({ service: GRPC_SERVICE_NAME });
       },
     };
+    if (this.exitReason) this.releaseChannels(this.exitReason);
     return this.protocol;
   }
 
@@ -413,19 +439,33 @@ export class Client implements ManagedProcess, AsyncDisposable {
 
   private async doKill(): Promise<void> {
     unmanage(this);
+    if (!this.startPromise) return;
+    // A start still waiting for its handshake has nothing to shut down gracefully: end it now.
+    if (!this.handshake) {
+      this.killSignal.abort();
+      this.killNow();
+    }
+    await this.startPromise.catch(() => {});
     const proc = this.proc;
     if (!proc) return;
-    await this.startPromise?.catch(() => {});
     const grace = this.config.killGraceMs ?? 2000;
     const deadline = Date.now() + grace;
+    const killed = `plugin ${this.name} (pid ${proc.pid}) was killed: the client connection is closing`;
+    let protocol: ClientProtocol | undefined;
     if (!this.exited && this.handshake) {
-      const { channel, broker } = this.protocol ?? this.connect();
-      broker.close();
-      await createClient(GRPCController, channel)
+      try {
+        protocol = this.protocol ?? this.connect();
+      } catch {
+        // Undialable address: no graceful Shutdown possible, SIGKILL below.
+      }
+    }
+    if (protocol) {
+      protocol.broker.close();
+      await createClient(GRPCController, protocol.channel)
         .shutdown({}, { deadline })
         .catch(() => {});
       this.streams.abort();
-      channel.close();
+      this.releaseChannels(killed, Code.CANCELLED);
       const graceful = await Promise.race([this.done.then(() => true), delay(Math.max(0, deadline - Date.now())).then(() => false)]);
       if (graceful) {
         this.logger.log({ level: "debug", message: "plugin exited", name: "plugin", args: {} });
@@ -435,12 +475,23 @@ export class Client implements ManagedProcess, AsyncDisposable {
       }
     } else {
       this.streams.abort();
-      this.protocol?.broker.close();
-      this.protocol?.channel.close();
+      this.releaseChannels(killed, Code.CANCELLED);
       this.killNow();
     }
     await this.done;
     this.removeSocketDir();
+  }
+
+  /**
+   * Ends every call, pending or future, on the main and brokered channels:
+   * UNAVAILABLE naming the exit when the plugin died, CANCELLED when it was
+   * killed (as grpc-go reports calls on a closed connection).
+   */
+  private releaseChannels(reason: string, code: Code = Code.UNAVAILABLE): void {
+    if (!this.protocol) return;
+    if (code === Code.UNAVAILABLE) this.protocol.broker.peerGone(reason);
+    else this.protocol.broker.close();
+    failChannel(this.protocol.channel, reason, code);
   }
 
   private removeSocketDir(): void {

@@ -13,6 +13,7 @@ export type PluginErrorCode =
   | "MUX_UNSUPPORTED"
   | "NOT_STARTED"
   | "KILLED"
+  | "CONNECT_FAILED"
   | "UNKNOWN_PLUGIN"
   | "SECURE_CONFIG"
   | "CHECKSUM_MISMATCH";

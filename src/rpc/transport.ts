@@ -3,6 +3,7 @@ import { randomInt } from "node:crypto";
 import { chmodSync, chownSync, existsSync, readFileSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { trackingInterceptor } from "./channel-close.js";
 
 /** A listener address as go-plugin announces it: network plus address. */
 export interface NetAddr {
@@ -37,17 +38,37 @@ export interface DialOptions {
 }
 
 /**
+ * Keepalive that a grpc-go server with its default enforcement policy
+ * (pings no closer than 5 minutes while streams are open) accepts: a ping
+ * after 5 min 10 s of silence, 20 s for the answer (grpc-go's client default),
+ * only while calls are active. It settles a connection whose peer vanished
+ * without a FIN; a plugin's exit is noticed by the client at once anyway.
+ */
+export const KEEPALIVE_OPTIONS: grpc.ChannelOptions = {
+  "grpc.keepalive_time_ms": 310_000,
+  "grpc.keepalive_timeout_ms": 20_000,
+  "grpc.keepalive_permit_without_calls": 0,
+};
+
+/**
  * A non-blocking channel to a plugin-style address with go-plugin's client
- * defaults: send and receive limits of MaxInt32, no keepalive pings.
+ * defaults (send and receive limits of MaxInt32) plus `KEEPALIVE_OPTIONS`.
+ * Its calls can all be ended at once with `failChannel`.
  */
 export function dialChannel(addr: NetAddr, opts: DialOptions = {}): grpc.Client {
-  const options: grpc.ChannelOptions = {
+  const tracking = trackingInterceptor();
+  const extra = opts.channelOptions as grpc.ClientOptions | undefined;
+  const options: grpc.ClientOptions = {
     "grpc.max_send_message_length": MAX_INT32,
     "grpc.max_receive_message_length": MAX_INT32,
+    ...KEEPALIVE_OPTIONS,
     ...(opts.credentials && !isInsecure(opts.credentials) ? { "grpc.ssl_target_name_override": "localhost" } : {}),
-    ...opts.channelOptions,
+    ...extra,
+    interceptors: [tracking.interceptor, ...(extra?.interceptors ?? [])],
   };
-  return new grpc.Client(grpcTarget(addr), opts.credentials ?? grpc.credentials.createInsecure(), options);
+  const channel = new grpc.Client(grpcTarget(addr), opts.credentials ?? grpc.credentials.createInsecure(), options);
+  tracking.register(channel);
+  return channel;
 }
 
 function isInsecure(c: grpc.ChannelCredentials): boolean {
