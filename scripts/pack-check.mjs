@@ -2,11 +2,12 @@
 // What a user gets from `npm pack`: packs the library the way npm does (its `prepare` builds dist),
 // checks the tarball's contents, then installs it into a fresh temporary project and there
 // (a) runs an ESM TypeScript host and plugin with tsx, (b) type-checks them with tsc (module
-// nodenext), (c) require()s the package from CommonJS.
+// nodenext), (c) require()s the package from CommonJS, (d) runs the `go-plugin-ts check` bin on
+// the user's plugin.
 // The user project lives in test/fixtures/pack; its tools are installed at the lockfile's versions.
 //
 //   node scripts/pack-check.mjs [--runtimes 22,24,26] [--keep]
-// Steps (a) and (c) run on the machine's Node and on each listed major (scripts/node-runtime.mjs).
+// Steps (a), (c) and (d) run on the machine's Node and on each listed major (scripts/node-runtime.mjs).
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -171,6 +172,14 @@ try {
       }
     } catch (err) {
       fail(`host on ${version} failed: ${err.message}`);
+    }
+    step(`(d) npx go-plugin-ts check on Node ${version}`);
+    try {
+      const argv = ["--no-install", "go-plugin-ts", "check", "--json", "--cookie", "GREETER_PLUGIN=packed", "--versions", "1,2"];
+      const report = JSON.parse(run("npx", [...argv, "--", "node", "--import", "tsx", "src/plugin.ts"], { cwd: proj, env, timeout: 120_000 }));
+      if (!report.ok || report.negotiatedVersion !== 2) fail(`check on ${version}: ${JSON.stringify(report.checks)}`);
+    } catch (err) {
+      fail(`go-plugin-ts check on ${version} failed: ${err.message}\n${err.stdout ?? ""}`);
     }
     step(`(c) require() from CommonJS on Node ${version}`);
     try {

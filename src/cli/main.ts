@@ -7,10 +7,13 @@ const USAGE = `usage: go-plugin-ts <command> [arguments]
 
 commands:
   build <entry.ts> -o <file>   bundle a plugin into one self-contained executable (Node SEA, linux)
+  check --cookie KEY=VALUE [--versions 1,2] [--automtls] [--json] -- <plugin command…>
+                               launch any go-plugin plugin as a host would and check it
 `;
 
 const commands: Record<string, () => Promise<{ main(argv: string[]): Promise<number> }>> = {
   build: () => import("./build-command.js"),
+  check: () => import("./check.js"),
 };
 
 async function run(argv: string[]): Promise<number> {
