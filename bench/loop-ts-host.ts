@@ -208,7 +208,7 @@ async function main(): Promise<void> {
     const report = await plugin.report(ts, query, [{ observation, observer: F.OBSERVER }]);
     res.start_to_first_report_ms = msSince(t0);
     expect("Report", report.shouldReport && F.equalBytes(report.report, F.REPORT), Buffer.from(report.report).toString("hex"));
-    for (const pid of [relayer.client.pid, median.client.pid]) if (pid) pids.push(pid);
+    for (const pid of [relayer.client?.pid, median.client?.pid]) if (pid) pids.push(pid);
 
     if (n > 0) {
       const p = plugin;

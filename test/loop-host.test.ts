@@ -68,7 +68,7 @@ describe("TS LOOP host × Go relayer and median plugins", () => {
       // NewMedianFactory makes the Go plugin check the provider, the data sources
       // (timestamp, 999, 1234, 777) and call SaveError; any mismatch fails the RPC.
       const { plugin, info } = await m.newReportingPlugin(F.REPORTING_PLUGIN_CONFIG);
-      pids.push(s.relayer.client.pid, m.client.pid);
+      pids.push(s.relayer.client?.pid, m.client?.pid);
       expect(info).toEqual(F.REPORTING_PLUGIN_INFO);
       expect(s.savedErrors).toEqual([F.SAVED_ERROR]);
       expect(s.observedTimestamps[0]).toEqual(F.OBSERVE_TIMESTAMP);
@@ -190,7 +190,7 @@ describe("TS LOOP host × Go relayer and median plugins", () => {
     } finally {
       await s.relayer.close();
     }
-    expect(processAlive(s.relayer.client.pid)).toBe(false);
+    expect(processAlive(s.relayer.client?.pid)).toBe(false);
   });
 
   test("the median plugin killed mid-round gives UNAVAILABLE, not a hang", async () => {
@@ -201,8 +201,8 @@ describe("TS LOOP host × Go relayer and median plugins", () => {
       m = s.median(provider);
       const { plugin } = await m.newReportingPlugin(F.REPORTING_PLUGIN_CONFIG);
       await plugin.query(F.ROUND_TIMESTAMP);
-      process.kill(m.client.pid!, "SIGKILL");
-      await m.client.done;
+      process.kill(m.client!.pid!, "SIGKILL");
+      await m.client!.done;
       const err = await plugin.observation(F.ROUND_TIMESTAMP, F.QUERY).catch((e) => e);
       expect(err).toBeInstanceOf(RpcError);
       expect(err.code).toBe(Code.UNAVAILABLE);

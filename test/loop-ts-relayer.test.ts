@@ -48,6 +48,7 @@ interface HostResult {
   provider_codec: boolean;
   provider_contract_reader: boolean;
   leftover_children: number;
+  recovery_ms?: number[];
   relayer_cmd: string[];
   exitCode: number;
 }
@@ -154,6 +155,25 @@ describe("Go LOOP host × TS relayer plugin × Go median plugin", () => {
   }, 60_000);
 });
 
+describe("Go LOOP host supervising the TS relayer plugin", () => {
+  test("SIGKILLed under chainlink-common's RelayerService: Go's keepAlive relaunches it, NewRelayer runs again, GetChainStatus succeeds", async () => {
+    const marker = randomUUID();
+    // loop-host -recover: start, GetChainStatus, SIGKILL the plugin, GetChainStatus again (Go's refresh retries it).
+    const res = await runLoopHost(["-timeout", "60s", "-recover", "1", "-relayer-cmd", relayerArgv(marker).join(" ")]);
+    expect(res.error).toBe("");
+    expect(res.ok).toBe(true);
+    expect(res.steps.map((s) => [s.name, s.ok])).toEqual([
+      ["relayer_start", true],
+      ["first_get_chain_status", true],
+      ["recovery_1", true],
+      ["close_relayer_service", true],
+    ]);
+    expect(res.recovery_ms).toHaveLength(1);
+    expect(res.leftover_children).toBe(0);
+    expect(processesMatching(marker)).toEqual([]);
+  });
+});
+
 describe("TS LOOP host × TS relayer plugin × Go median plugin", () => {
   const keystore = F.KEYSTORE;
   const scratch: string[] = [];
@@ -243,7 +263,7 @@ describe("TS LOOP host × TS relayer plugin × Go median plugin", () => {
       // The Go median plugin checks every provider service through the host's proxy.
       m = s.median(provider);
       const { plugin, info } = await m.newReportingPlugin(F.REPORTING_PLUGIN_CONFIG);
-      pids.push(s.relayer.client.pid, m.client.pid);
+      pids.push(s.relayer.client?.pid, m.client?.pid);
       expect(info).toEqual(F.REPORTING_PLUGIN_INFO);
       expect(s.savedErrors).toEqual([F.SAVED_ERROR]);
       expect(s.observed[0]).toEqual(F.OBSERVE_TIMESTAMP);
@@ -266,7 +286,9 @@ describe("TS LOOP host × TS relayer plugin × Go median plugin", () => {
       await provider.service.ready();
       expect(await provider.service.healthReport()).toEqual({ "staticPluginRelayer.staticRelayer.staticMedianProvider": "" });
       await s.relayer.ready();
+      // The host's own entry (as Go's PluginService adds it), then the plugin's report.
       expect(await s.relayer.healthReport()).toEqual({
+        RelayerService: "",
         "staticPluginRelayer.staticRelayer": "",
         "staticPluginRelayer.staticRelayer.staticMedianProvider": "",
       });
@@ -298,7 +320,7 @@ describe("TS LOOP host × TS relayer plugin × Go median plugin", () => {
       markers.push(s.marker);
       try {
         const err = await s.relayer.getChainStatus().catch((e) => e);
-        pids.push(s.relayer.client.pid);
+        pids.push(s.relayer.client?.pid);
         expect(err).toBeInstanceOf(RpcError);
         expect([err.code, err.details]).toEqual([Code.UNKNOWN, want]);
       } finally {

@@ -22,8 +22,10 @@ function check(what: string, ok: boolean, got: string) {
   console.log(`${at()}  ${ok ? "✓" : "✗"} ${what}: ${got}`);
 }
 function onEvent(e: LoopEvent) {
-  const arrow = { launch: "▶", serve: "⇠ host serves", dial: "⇢ host dials", rpc: "→", close: "■" }[e.kind];
-  console.log(`${at()}  ${arrow} ${e.name}${e.id !== undefined && e.kind !== "rpc" ? ` on broker id ${e.id}` : ""}${e.detail ? `  ${e.detail}` : ""}${e.ms !== undefined ? `  (${e.ms.toFixed(1)} ms)` : ""}`);
+  const arrow = { launch: "▶", serve: "⇠ host serves", dial: "⇢ host dials", rpc: "→", close: "■", down: "✗ down:", relaunch: "↻ launching", up: "● up:" }[e.kind];
+  const where = e.id === undefined || e.kind === "rpc" ? "" : e.kind === "serve" || e.kind === "dial" ? ` on broker id ${e.id}` : ` generation ${e.id}`;
+  if (e.kind === "relaunch" && e.ms === 0 && e.id === 1) return; // the first launch is the "▶" line
+  console.log(`${at()}  ${arrow} ${e.name}${where}${e.detail ? `  ${e.detail}` : ""}${e.ms !== undefined ? `  (${e.ms.toFixed(1)} ms)` : ""}`);
 }
 const pluginLogs: LogEntry[] = [];
 const logger: Logger = { log: (e) => pluginLogs.push(e) };

@@ -5,9 +5,11 @@
  */
 
 // Hosts: launch a LOOP plugin and use it.
-export { RelayerService, type RelayerServiceConfig } from "./host/relayer-service.js";
-export { MedianService, MEDIAN_PROVIDER_SERVICES, type MedianServiceConfig } from "./host/median-service.js";
-export { loopClient, type LoopEvent, type LoopLaunchConfig, type LoopConnection } from "./host/launch.js";
+export { RelayerService, type RelayerServiceConfig, type SupervisedProvider } from "./host/relayer-service.js";
+export { MedianService, MEDIAN_PROVIDER_SERVICES, type MedianServiceConfig, type MedianFactory } from "./host/median-service.js";
+export { PluginService, PLUGIN_UNAVAILABLE, type PluginServiceConfig, type SupervisionOptions } from "./host/plugin-service.js";
+export { Generation } from "./host/generation.js";
+export { loopClient, type LoopEvent, type LoopLaunchConfig, type LoopConnection, type LoopCommand } from "./host/launch.js";
 export { LazyConnection, type Closer } from "./host/lazy-connection.js";
 
 // Plugins: the runtime a LOOP plugin's main runs (Go's loop.NewStartedServer + plugin.Serve).

@@ -3,7 +3,7 @@ import type { DescMethod, DescService, MessageInitShape, MessageShape } from "@b
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
 import type { CallOptions } from "./call-options.js";
 import { messageCodec } from "./codec.js";
-import { RpcError } from "./status.js";
+import { Code, RpcError } from "./status.js";
 import { H2Channel } from "./h2-channel.js";
 import { h2MethodClient } from "./h2-client-stubs.js";
 
@@ -89,6 +89,10 @@ function withoutStack<T>(start: () => T): T {
   Error.stackTraceLimit = 0;
   try {
     return start();
+  } catch (err) {
+    // A closed channel refuses new calls synchronously; callers see a status like any other failure.
+    if (err instanceof Error && /shut ?down|closed/i.test(err.message)) throw new RpcError(Code.UNAVAILABLE, `channel closed: ${err.message}`);
+    throw err;
   } finally {
     Error.stackTraceLimit = limit;
   }

@@ -6,10 +6,20 @@ import { textLogger, type Logger } from "../../goplugin/logger.js";
 import { envConfigToCmdEnv, type EnvConfig } from "../env-config.js";
 import { loopLogger } from "../logger.js";
 
+export interface LoopCommand {
+  command: string;
+  args?: readonly string[];
+  cwd?: string;
+}
+
 /** One step of a LOOP host's work, for tracing (`onEvent`). */
 export interface LoopEvent {
-  /** "serve": a host-side broker id was served; "dial": a plugin id was dialed; "rpc": a factory call. */
-  kind: "launch" | "serve" | "dial" | "rpc" | "close";
+  /**
+   * "serve": a host-side broker id was served; "dial": a plugin id was dialed;
+   * "rpc": a factory call; "down": a generation ended (`id` its number);
+   * "relaunch": generation `id` is launched after `ms`; "up": generation `id` is fully created.
+   */
+  kind: "launch" | "serve" | "dial" | "rpc" | "close" | "down" | "relaunch" | "up";
   name: string;
   id?: number;
   detail?: string;
@@ -18,8 +28,8 @@ export interface LoopEvent {
 
 /** How to start a LOOP plugin process. */
 export interface LoopLaunchConfig {
-  /** The plugin command (no shell). */
-  cmd: { command: string; args?: readonly string[]; cwd?: string };
+  /** The plugin command (no shell), or a function giving the command for each generation (1, 2, …). */
+  cmd: LoopCommand | ((generation: number) => LoopCommand);
   /** The LOOP environment contract; every variable is passed, zero values included. */
   env?: EnvConfig;
   /** Extra variables (a plugin's `.env`), placed before the LOOP ones like core does. */
@@ -42,11 +52,17 @@ export interface LoopConnection {
 
 /** Launches a LOOP plugin with go-plugin's gRPC protocol and the LOOP handshake. */
 export function loopClient(kind: string, handshake: HandshakeConfig, c: LoopLaunchConfig): Client {
+  return launchClient(kind, handshake, c, 1);
+}
+
+/** The go-plugin Client for one generation of a LOOP plugin (a new process each call). */
+export function launchClient(kind: string, handshake: HandshakeConfig, c: LoopLaunchConfig, generation: number): Client {
   const env = Object.fromEntries([...Object.entries(c.extraEnv ?? {}), ...envConfigToCmdEnv(c.env ?? {})]);
+  const cmd = typeof c.cmd === "function" ? c.cmd(generation) : c.cmd;
   return new Client({
     handshakeConfig: handshake,
     plugins: { [kind]: { grpcClient: (ctx) => ctx } },
-    cmd: { ...c.cmd, env },
+    cmd: { ...cmd, env },
     skipHostEnv: !c.inheritEnv,
     allowedProtocols: ["grpc"],
     managed: true,

@@ -1,22 +1,25 @@
 import * as grpc from "@grpc/grpc-js";
 import type { DescService } from "@bufbuild/protobuf";
 import type { Client } from "../../goplugin/client.js";
+import type { CallOptions } from "../../rpc/client.js";
+import { registerProxy } from "../../rpc/proxy.js";
 import { addServices, type ServiceRegistration } from "../../rpc/server.js";
 import { Codec } from "../../gen/loop/internal/codec/codec_pb.js";
 import { ContractReader } from "../../gen/loop/internal/pb/contract_reader_pb.js";
 import { MedianContract, OnchainConfigCodec, ReportCodec } from "../../gen/loop/internal/pb/median_pb.js";
 import { ContractConfigTracker, ContractTransmitter, OffchainConfigDigester, Service } from "../../gen/loop/internal/pb/relayer_pb.js";
+import { LOOP_HANDSHAKES } from "../handshake.js";
 import { dataSourceServer, type DataSource } from "../services/datasource.js";
 import { errorLogServer, type ErrorLog } from "../services/errorlog.js";
-import { LOOP_HANDSHAKES } from "../handshake.js";
-import { loopClient, traced, type LoopConnection, type LoopLaunchConfig } from "./launch.js";
-import { LazyConnection } from "./lazy-connection.js";
 import { PluginMedianClient } from "../services/median.js";
-import type { ReportingPluginConfig, ReportingPluginInfo } from "../wire/ocr2.js";
 import type { ProviderConnection } from "../services/provider-connection.js";
-import { registerProxy } from "../../rpc/proxy.js";
 import { ReportingPluginClient, ReportingPluginFactoryClient } from "../services/reporting.js";
 import { LoopServiceClient } from "../services/service.js";
+import type { ReportingPluginConfig, ReportingPluginInfo } from "../wire/ocr2.js";
+import type { Generation } from "./generation.js";
+import { traced, type LoopLaunchConfig } from "./launch.js";
+import { PluginService, type SupervisionOptions } from "./plugin-service.js";
+import type { SupervisedProvider } from "./relayer-service.js";
 
 /** Every service a median provider connection may carry; all are relayed by the proxy. */
 export const MEDIAN_PROVIDER_SERVICES: readonly DescService[] = [
@@ -32,8 +35,12 @@ export const MEDIAN_PROVIDER_SERVICES: readonly DescService[] = [
 ] as unknown as DescService[];
 
 export interface MedianServiceConfig extends LoopLaunchConfig {
-  /** The relayer's provider, relayed to the plugin through a transparent proxy. */
-  provider: ProviderConnection;
+  /**
+   * The relayer's provider, relayed to the plugin through a transparent proxy:
+   * one connection, or a SupervisedProvider (RelayerService.supervisedProvider)
+   * that follows the relayer across its restarts.
+   */
+  provider: ProviderConnection | SupervisedProvider;
   contractId: string;
   dataSource: DataSource;
   juelsPerFeeCoin: DataSource;
@@ -43,43 +50,59 @@ export interface MedianServiceConfig extends LoopLaunchConfig {
   deviationFuncDefinition?: Record<string, unknown>;
   /** Each provider call the plugin makes through the host's proxy, with its status code. */
   onProxiedCall?: (path: string, code: grpc.status) => void;
+  /** Relaunch, ping and backoff settings; Go's defaults otherwise. */
+  supervision?: SupervisionOptions;
+}
+
+/** The live median factory of one generation. */
+export interface MedianFactory {
+  factory: ReportingPluginFactoryClient;
+  service: LoopServiceClient;
 }
 
 /**
- * The TypeScript counterpart of Go's `loop.NewMedianService`: launches a median
- * LOOP plugin; on first use serves the three data sources, the provider proxy
- * and the error log on broker ids and calls NewMedianFactory.
+ * The TypeScript counterpart of Go's `loop.NewMedianService`: a supervised
+ * median LOOP plugin. Each generation serves the three data sources, the
+ * provider proxy and the error log on broker ids and calls NewMedianFactory.
+ * Reporting plugins belong to the generation that made them (as in Go, they
+ * are plain connections): after a restart, make new ones through the factory.
  */
 export class MedianService implements AsyncDisposable {
-  readonly client: Client;
-  private conn?: Promise<LoopConnection>;
-  private readonly factoryConn: LazyConnection;
-  private readonly plugins = new Set<ReportingPluginClient>();
+  readonly plugin: PluginService<MedianFactory>;
 
   constructor(private readonly cfg: MedianServiceConfig) {
-    this.client = loopClient("median", LOOP_HANDSHAKES.median, cfg);
-    this.factoryConn = new LazyConnection("ReportingPluginFactory", async () => (await this.connection()).broker, (own) => this.newMedianFactory(own));
+    this.plugin = new PluginService({
+      name: "MedianService",
+      kind: "median",
+      handshake: LOOP_HANDSHAKES.median,
+      launch: cfg,
+      supervision: cfg.supervision,
+      create: (gen) => this.newMedianFactory(gen),
+      ready: (f) => f.service.ready(),
+      healthReport: (f) => f.service.healthReport(),
+    });
   }
 
-  async start(): Promise<void> {
-    await this.connection();
+  /** The go-plugin client of the live (or latest) generation. */
+  get client(): Client | undefined {
+    return this.plugin.client;
   }
 
-  private connection(): Promise<LoopConnection> {
-    this.conn ??= traced(this.cfg.onEvent, { kind: "launch", name: "median plugin" }, async () => {
-      const p = await this.client.client();
-      return { client: this.client, channel: p.channel, broker: p.broker };
-    }, () => ({ detail: `pid ${this.client.pid}, ${this.client.address?.network}:${this.client.address?.address}` }));
-    return this.conn;
+  async start(opts?: CallOptions): Promise<void> {
+    await this.plugin.start(opts);
   }
 
-  private async newMedianFactory(own: (r: { close(): void }) => void): Promise<number> {
-    const { channel, broker } = await this.connection();
+  private upstream(): () => Promise<grpc.Client> | grpc.Client {
+    const p = this.cfg.provider;
+    if ("current" in p) return () => p.current().then((c) => c.channel);
+    return () => p.channel;
+  }
+
+  private async newMedianFactory(gen: Generation): Promise<MedianFactory> {
     const ev = this.cfg.onEvent;
     const serve = async (name: string, services: ServiceRegistration[], setup?: (s: grpc.Server) => void) => {
-      const id = broker.nextId();
-      const l = await broker.accept(id);
-      own(l);
+      const id = gen.broker.nextId();
+      const l = gen.own(await gen.broker.accept(id));
       setup?.(l.server);
       addServices(l.server, services);
       ev?.({ kind: "serve", name, id });
@@ -88,11 +111,11 @@ export class MedianService implements AsyncDisposable {
     const dataSourceId = await serve("DataSource", [dataSourceServer(this.cfg.dataSource)]);
     const juelsId = await serve("JuelsPerFeeCoinDataSource", [dataSourceServer(this.cfg.juelsPerFeeCoin)]);
     const gasId = await serve("GasPriceSubunitsDataSource", [dataSourceServer(this.cfg.gasPriceSubunits)]);
-    const upstream = this.cfg.provider.channel;
-    const providerId = await serve("MedianProvider (proxy)", [], (s) => registerProxy(s, MEDIAN_PROVIDER_SERVICES, () => upstream, this.cfg.onProxiedCall));
+    const upstream = this.upstream();
+    const providerId = await serve("MedianProvider (proxy)", [], (s) => registerProxy(s, MEDIAN_PROVIDER_SERVICES, upstream, this.cfg.onProxiedCall));
     const errorLogId = await serve("ErrorLog", [errorLogServer(this.cfg.errorLog)]);
-    return traced(ev, { kind: "rpc", name: "PluginMedian/NewMedianFactory" }, () =>
-      new PluginMedianClient(channel).newMedianFactory({
+    const id = await traced(ev, { kind: "rpc", name: "PluginMedian/NewMedianFactory" }, () =>
+      new PluginMedianClient(gen.channel).newMedianFactory({
         medianProviderId: providerId,
         contractId: this.cfg.contractId,
         dataSourceId,
@@ -103,40 +126,39 @@ export class MedianService implements AsyncDisposable {
       }),
       (id) => ({ id, detail: `medianProviderID=${providerId} dataSourceID=${dataSourceId} juelsPerFeeCoinDataSourceID=${juelsId} gasPriceSubunitsDataSourceID=${gasId} errorLogID=${errorLogId} → reportingPluginFactoryID=${id}` }),
     );
+    const ch = gen.own(await gen.broker.dial(id));
+    ev?.({ kind: "dial", name: "ReportingPluginFactory", id });
+    return { factory: new ReportingPluginFactoryClient(ch, gen.broker), service: new LoopServiceClient(ch) };
   }
 
-  /** The plugin's ReportingPluginFactory (runs NewMedianFactory on first use). */
-  async factory(): Promise<{ factory: ReportingPluginFactoryClient; service: LoopServiceClient }> {
-    const ch = await this.factoryConn.channel();
-    const { broker } = await this.connection();
-    return { factory: new ReportingPluginFactoryClient(ch, broker), service: new LoopServiceClient(ch) };
+  /** The live generation's ReportingPluginFactory (waits for one while the plugin restarts). */
+  async factory(opts?: CallOptions): Promise<MedianFactory> {
+    return (await this.plugin.acquire(opts)).service;
   }
 
-  async newReportingPlugin(config: ReportingPluginConfig): Promise<{ plugin: ReportingPluginClient; info: ReportingPluginInfo }> {
-    const { factory } = await this.factory();
-    const r = await traced(this.cfg.onEvent, { kind: "rpc", name: "ReportingPluginFactory/NewReportingPlugin" }, () => factory.newReportingPlugin(config), (v) => ({
-      id: v.id,
-      detail: `→ reportingPluginID=${v.id} (dialed), info ${JSON.stringify({ name: v.info.name, uniqueReports: v.info.uniqueReports })}`,
-    }));
-    this.plugins.add(r.plugin);
-    return r;
+  newReportingPlugin(config: ReportingPluginConfig, opts?: CallOptions): Promise<{ plugin: ReportingPluginClient; info: ReportingPluginInfo }> {
+    return this.plugin.call(async ({ factory }, gen) => {
+      const r = await traced(this.cfg.onEvent, { kind: "rpc", name: "ReportingPluginFactory/NewReportingPlugin" }, () => factory.newReportingPlugin(config), (v) => ({
+        id: v.id,
+        detail: `→ reportingPluginID=${v.id} (dialed), info ${JSON.stringify({ name: v.info.name, uniqueReports: v.info.uniqueReports })}`,
+      }));
+      gen.own(r.plugin.channel);
+      return r;
+    }, opts, true);
   }
 
-  async ready(): Promise<void> {
-    await (await this.factory()).service.ready();
+  ready(): Promise<void> {
+    return this.plugin.ready();
   }
 
-  async healthReport(): Promise<Record<string, string>> {
-    return (await this.factory()).service.healthReport();
+  /** This service's entry merged with the plugin's own HealthReport; "plugin unavailable" while down. */
+  healthReport(): Promise<Record<string, string>> {
+    return this.plugin.healthReport();
   }
 
-  /** Closes reporting plugins, the factory connection and its served ids, then the process. */
-  async close(): Promise<void> {
-    for (const p of this.plugins) p.channel.close();
-    this.plugins.clear();
-    await this.factoryConn.close();
-    await this.client.kill();
-    this.cfg.onEvent?.({ kind: "close", name: "median plugin", detail: `exit ${this.client.exitCode ?? this.client.exitSignal}` });
+  /** Stops supervision, closes reporting plugins, the factory and its served ids, then the process. */
+  close(): Promise<void> {
+    return this.plugin.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -1,13 +1,16 @@
+import type * as grpc from "@grpc/grpc-js";
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { Client } from "../../goplugin/client.js";
+import type { CallOptions } from "../../rpc/client.js";
 import type { ServiceRegistration } from "../../rpc/server.js";
 import { LOOP_HANDSHAKES } from "../handshake.js";
-import { loopClient, traced, type LoopConnection, type LoopLaunchConfig } from "./launch.js";
 import { keystoreServer, type Keystore } from "../services/keystore.js";
-import { LazyConnection } from "./lazy-connection.js";
 import { ProviderConnection } from "../services/provider-connection.js";
 import { PluginRelayerClient, RelayerClient, type PluginArgs, type RelayArgs } from "../services/relayer.js";
 import { LoopServiceClient } from "../services/service.js";
+import type { Generation } from "./generation.js";
+import { traced, type LoopLaunchConfig } from "./launch.js";
+import { PluginService, type SupervisionOptions } from "./plugin-service.js";
 
 export interface RelayerServiceConfig extends LoopLaunchConfig {
   /** The chain's TOML config handed to NewRelayer. */
@@ -16,130 +19,157 @@ export interface RelayerServiceConfig extends LoopLaunchConfig {
   csaKeystore: Keystore;
   /** Services for the capabilities-registry id; none (every call UNIMPLEMENTED) by default. */
   capabilitiesRegistry?: ServiceRegistration[];
+  /** Relaunch, ping and backoff settings; Go's defaults otherwise. */
+  supervision?: SupervisionOptions;
 }
 
 /**
- * The TypeScript counterpart of Go's `loop.NewRelayerService`: launches a relayer
- * LOOP plugin and gives the host the relayer. The NewRelayer RPC runs on first
- * use; for it the host serves its keystore, its CSA keystore and a capabilities
- * registry on three broker ids.
+ * A provider that follows the relayer across restarts: each relayer
+ * generation gets its own NewPluginProvider, made on first use. Hand it to a
+ * MedianService so that the proxied provider survives a relayer crash.
+ */
+export interface SupervisedProvider {
+  /** The provider of the live relayer generation (created on first use). */
+  current(opts?: CallOptions): Promise<ProviderConnection>;
+}
+
+/**
+ * The TypeScript counterpart of Go's `loop.NewRelayerService`: a supervised
+ * relayer LOOP plugin. Each generation serves the host's keystore, CSA
+ * keystore and capabilities registry on three broker ids, runs NewRelayer and
+ * dials the relayer; a crashed plugin is relaunched and re-created by the
+ * PluginService underneath.
  */
 export class RelayerService implements AsyncDisposable {
-  readonly client: Client;
-  private conn?: Promise<LoopConnection>;
-  private readonly relayerConn: LazyConnection;
-  private readonly providers = new Set<ProviderConnection>();
-  private relayerClient?: RelayerClient;
+  readonly plugin: PluginService<RelayerClient>;
 
   constructor(private readonly cfg: RelayerServiceConfig) {
-    this.client = loopClient("relayer", LOOP_HANDSHAKES.relayer, cfg);
-    this.relayerConn = new LazyConnection("Relayer", async () => (await this.connection()).broker, (own) => this.newRelayer(own));
+    this.plugin = new PluginService({
+      name: "RelayerService",
+      kind: "relayer",
+      handshake: LOOP_HANDSHAKES.relayer,
+      launch: cfg,
+      supervision: cfg.supervision,
+      create: (gen) => this.newRelayer(gen),
+      ready: (r) => new LoopServiceClient(r.channel).ready(),
+      healthReport: (r) => new LoopServiceClient(r.channel).healthReport(),
+    });
   }
 
-  /** Launches the plugin and connects (NewRelayer stays lazy, as in Go). */
-  async start(): Promise<void> {
-    await this.connection();
+  /** The go-plugin client of the live (or latest) generation. */
+  get client(): Client | undefined {
+    return this.plugin.client;
   }
 
-  private connection(): Promise<LoopConnection> {
-    this.conn ??= traced(this.cfg.onEvent, { kind: "launch", name: "relayer plugin" }, async () => {
-      const p = await this.client.client();
-      return { client: this.client, channel: p.channel, broker: p.broker };
-    }, () => ({ detail: `pid ${this.client.pid}, ${this.client.address?.network}:${this.client.address?.address}` }));
-    return this.conn;
+  /** Launches the plugin and creates the relayer (waits for the first generation). */
+  async start(opts?: CallOptions): Promise<void> {
+    await this.plugin.start(opts);
   }
 
-  private async newRelayer(own: (r: { close(): void }) => void): Promise<number> {
-    const { channel, broker } = await this.connection();
+  private async newRelayer(gen: Generation): Promise<RelayerClient> {
     const ev = this.cfg.onEvent;
     const serve = async (name: string, services: ServiceRegistration[]) => {
-      const id = broker.nextId();
-      const l = await broker.acceptAndServe(id, services);
-      own(l);
+      const id = gen.broker.nextId();
+      gen.own(await gen.broker.acceptAndServe(id, services));
       ev?.({ kind: "serve", name, id });
       return id;
     };
     const keystore = await serve("Keystore", [keystoreServer(this.cfg.keystore)]);
     const capabilityRegistry = await serve("CapabilitiesRegistry", this.cfg.capabilitiesRegistry ?? []);
     const csaKeystore = await serve("CSAKeystore", [keystoreServer(this.cfg.csaKeystore)]);
-    return traced(ev, { kind: "rpc", name: "PluginRelayer/NewRelayer" }, () =>
-      new PluginRelayerClient(channel).newRelayer(this.cfg.config, { keystore, capabilityRegistry, csaKeystore }),
+    const id = await traced(ev, { kind: "rpc", name: "PluginRelayer/NewRelayer" }, () =>
+      new PluginRelayerClient(gen.channel).newRelayer(this.cfg.config, { keystore, capabilityRegistry, csaKeystore }),
       (id) => ({ id, detail: `keystoreID=${keystore} capabilityRegistryID=${capabilityRegistry} keystoreCSAID=${csaKeystore} → relayerID=${id}` }),
     );
+    const ch = gen.own(await gen.broker.dial(id));
+    ev?.({ kind: "dial", name: "Relayer", id });
+    return new RelayerClient(ch);
   }
 
-  /** The relayer (runs NewRelayer on first use). */
-  async relayer(): Promise<RelayerClient> {
-    if (!this.relayerClient) {
-      const ch = await this.relayerConn.channel();
-      this.cfg.onEvent?.({ kind: "dial", name: "Relayer", id: this.relayerConn.id });
-      this.relayerClient ??= new RelayerClient(ch);
-    }
-    return this.relayerClient;
+  /** The relayer of the live generation (waits for one while the plugin restarts). */
+  relayer(opts?: CallOptions): Promise<RelayerClient> {
+    return this.plugin.acquire(opts).then((l) => l.service);
   }
 
-  /** `loop.Service` of the relayer connection. */
-  async relayerService(): Promise<LoopServiceClient> {
-    return new LoopServiceClient((await this.relayer()).channel);
+  /** `loop.Service` of the live relayer connection. */
+  async relayerService(opts?: CallOptions): Promise<LoopServiceClient> {
+    return new LoopServiceClient((await this.relayer(opts)).channel);
   }
 
-  getChainStatus() {
-    return this.relayer().then((r) => r.getChainStatus());
+  getChainStatus(opts?: CallOptions) {
+    return this.plugin.call((r, _g, o) => r.getChainStatus(o), opts, true);
   }
-  getChainInfo() {
-    return this.relayer().then((r) => r.getChainInfo());
+  getChainInfo(opts?: CallOptions) {
+    return this.plugin.call((r, _g, o) => r.getChainInfo(o), opts, true);
   }
-  listNodeStatuses(pageSize: number, pageToken = "") {
-    return this.relayer().then((r) => r.listNodeStatuses(pageSize, pageToken));
+  listNodeStatuses(pageSize: number, pageToken = "", opts?: CallOptions) {
+    return this.plugin.call((r, _g, o) => r.listNodeStatuses(pageSize, pageToken, o), opts, true);
   }
-  transact(from: string, to: string, amount: bigint, balanceCheck: boolean) {
-    return this.relayer().then((r) => r.transact(from, to, amount, balanceCheck));
+  transact(from: string, to: string, amount: bigint, balanceCheck: boolean, opts?: CallOptions) {
+    return this.plugin.call((r, _g, o) => r.transact(from, to, amount, balanceCheck, o), opts);
   }
-  replay(fromBlock: string, args: JsonObject) {
-    return this.relayer().then((r) => r.replay(fromBlock, args));
+  replay(fromBlock: string, args: JsonObject, opts?: CallOptions) {
+    return this.plugin.call((r, _g, o) => r.replay(fromBlock, args, o), opts);
   }
-  latestHead() {
-    return this.relayer().then((r) => r.latestHead());
+  latestHead(opts?: CallOptions) {
+    return this.plugin.call((r, _g, o) => r.latestHead(o), opts, true);
   }
 
   /**
-   * NewPluginProvider: the relayer serves the provider on a broker id, which is
-   * dialed and probed for ContractReader and Codec like Go's provider client.
+   * NewPluginProvider on the live generation: the relayer serves the provider
+   * on a broker id, which is dialed and probed for ContractReader and Codec
+   * like Go's provider client. The connection belongs to that generation and
+   * is closed with it; `supervisedProvider` follows restarts instead.
    */
-  async newPluginProvider(relay: RelayArgs, plugin: PluginArgs): Promise<ProviderConnection> {
-    const r = await this.relayer();
-    const { broker } = await this.connection();
-    const id = await traced(this.cfg.onEvent, { kind: "rpc", name: "Relayer/NewPluginProvider" }, () => r.newPluginProvider(relay, plugin), (id) => ({
+  newPluginProvider(relay: RelayArgs, plugin: PluginArgs, opts?: CallOptions): Promise<ProviderConnection> {
+    return this.plugin.call((r, gen, o) => this.provide(r, gen, relay, plugin, o), opts, true);
+  }
+
+  /** A provider re-created on each relayer generation (Go's refreshing clientConn for NewPluginProvider). */
+  supervisedProvider(relay: RelayArgs, plugin: PluginArgs): SupervisedProvider {
+    let cached: { gen: Generation; p: Promise<ProviderConnection> } | undefined;
+    return {
+      current: (opts) =>
+        this.plugin.call((r, gen, o) => {
+          if (cached?.gen !== gen) {
+            const entry = { gen, p: this.provide(r, gen, relay, plugin, o) };
+            entry.p.catch(() => {
+              if (cached === entry) cached = undefined;
+            });
+            cached = entry;
+          }
+          return cached.p;
+        }, opts, true),
+    };
+  }
+
+  private async provide(r: RelayerClient, gen: Generation, relay: RelayArgs, plugin: PluginArgs, opts?: CallOptions): Promise<ProviderConnection> {
+    const id = await traced(this.cfg.onEvent, { kind: "rpc", name: "Relayer/NewPluginProvider" }, () => r.newPluginProvider(relay, plugin, opts), (id) => ({
       id,
       detail: `providerType=${relay.providerType} → pluginProviderID=${id}`,
     }));
-    const ch = await broker.dial(id);
+    const ch: grpc.Client = gen.own(await gen.broker.dial(id));
     this.cfg.onEvent?.({ kind: "dial", name: "PluginProvider", id });
     const p = new ProviderConnection(id, ch);
-    this.providers.add(p);
     await p.probe();
     return p;
   }
 
-  async ready(): Promise<void> {
-    await (await this.relayerService()).ready();
+  ready(): Promise<void> {
+    return this.plugin.ready();
   }
 
-  async healthReport(): Promise<Record<string, string>> {
-    return (await this.relayerService()).healthReport();
+  /** This service's entry merged with the relayer's own HealthReport; "plugin unavailable" while down. */
+  healthReport(): Promise<Record<string, string>> {
+    return this.plugin.healthReport();
   }
 
-  /** Closes providers, the relayer connection and its served ids, then the plugin process. */
-  async close(): Promise<void> {
-    for (const p of this.providers) p.close();
-    this.providers.clear();
-    await this.relayerConn.close();
-    await this.client.kill();
-    this.cfg.onEvent?.({ kind: "close", name: "relayer plugin", detail: `exit ${this.client.exitCode ?? this.client.exitSignal}` });
+  /** Stops supervision, closes providers, the relayer connection and its served ids, then the plugin process. */
+  close(): Promise<void> {
+    return this.plugin.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
 }
-

@@ -7,7 +7,7 @@ import {
 } from "../../gen/loop/internal/pb/relayer_pb.js";
 import type { Head } from "../../gen/loop/internal/pb/contract_reader_pb.js";
 import type { Broker } from "../../broker/broker.js";
-import { createClient, type ClientOf } from "../../rpc/client.js";
+import { createClient, type CallOptions, type ClientOf } from "../../rpc/client.js";
 import { service, type ServiceRegistration } from "../../rpc/server.js";
 import { Code, RpcError } from "../../rpc/status.js";
 import { KeystoreClient } from "./keystore.js";
@@ -85,33 +85,33 @@ export class RelayerClient implements RelayerApi {
   constructor(readonly channel: grpc.Client) {
     this.rpc = createClient(RelayerService, channel);
   }
-  async getChainStatus(): Promise<ChainStatus> {
-    const c = (await this.rpc.getChainStatus({})).chain;
+  async getChainStatus(opts?: CallOptions): Promise<ChainStatus> {
+    const c = (await this.rpc.getChainStatus({}, opts)).chain;
     return { id: c?.id ?? "", enabled: c?.enabled ?? false, config: c?.config ?? "" };
   }
-  async getChainInfo(): Promise<ChainInfo> {
-    const c = (await this.rpc.getChainInfo({})).chainInfo;
+  async getChainInfo(opts?: CallOptions): Promise<ChainInfo> {
+    const c = (await this.rpc.getChainInfo({}, opts)).chainInfo;
     return { familyName: c?.familyName ?? "", chainId: c?.chainId ?? "", networkName: c?.networkName ?? "", networkNameFull: c?.networkNameFull ?? "" };
   }
-  async listNodeStatuses(pageSize: number, pageToken = "") {
-    const r = await this.rpc.listNodeStatuses({ pageSize, pageToken });
+  async listNodeStatuses(pageSize: number, pageToken = "", opts?: CallOptions) {
+    const r = await this.rpc.listNodeStatuses({ pageSize, pageToken }, opts);
     return { nodes: r.nodes.map((n) => ({ chainId: n.chainID, name: n.name, config: n.config, state: n.state })), total: r.total, nextPageToken: r.nextPageToken };
   }
-  async transact(from: string, to: string, amount: bigint, balanceCheck: boolean) {
-    await this.rpc.transact({ from, to, amount: toBigIntWire(amount), balanceCheck });
+  async transact(from: string, to: string, amount: bigint, balanceCheck: boolean, opts?: CallOptions) {
+    await this.rpc.transact({ from, to, amount: toBigIntWire(amount), balanceCheck }, opts);
   }
-  async replay(fromBlock: string, args: JsonObject) {
-    await this.rpc.replay({ fromBlock, args });
+  async replay(fromBlock: string, args: JsonObject, opts?: CallOptions) {
+    await this.rpc.replay({ fromBlock, args }, opts);
   }
-  async latestHead() {
-    return (await this.rpc.latestHead({})).head;
+  async latestHead(opts?: CallOptions) {
+    return (await this.rpc.latestHead({}, opts)).head;
   }
   async finalizedHead() {
     return (await this.rpc.finalizedHead({})).head;
   }
   /** Broker id of a new plugin provider (e.g. providerType "median"). */
-  async newPluginProvider(relay: RelayArgs, plugin: PluginArgs): Promise<number> {
-    return (await this.rpc.newPluginProvider({ relayArgs: relayArgs.toWire(relay), pluginArgs: pluginArgs.toWire(plugin) })).pluginProviderID;
+  async newPluginProvider(relay: RelayArgs, plugin: PluginArgs, opts?: CallOptions): Promise<number> {
+    return (await this.rpc.newPluginProvider({ relayArgs: relayArgs.toWire(relay), pluginArgs: pluginArgs.toWire(plugin) }, opts)).pluginProviderID;
   }
   async newConfigProvider(relay: RelayArgs): Promise<number> {
     return (await this.rpc.newConfigProvider({ relayArgs: relayArgs.toWire(relay) })).configProviderID;

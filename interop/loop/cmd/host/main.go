@@ -234,6 +234,7 @@ type result struct {
 	DigestPrefixMeanUS   float64            `json:"digest_prefix_mean_us"`
 	DigestPrefixP99US    float64            `json:"digest_prefix_p99_us"`
 	CloseMS              float64            `json:"close_ms"`
+	RecoveryMS           []float64          `json:"recovery_ms,omitempty"`
 	LeftoverChildren     int                `json:"leftover_children"`
 	LeftoverSockets      int                `json:"leftover_plugin_sockets"`
 	ExtraEnv             []string           `json:"extra_env"`
@@ -279,6 +280,7 @@ func main() {
 	defPlugin := filepath.Join(filepath.Dir(self), "loop-test-plugin")
 
 	benchN := flag.Int("bench", 0, "after the round, time N Observation calls and N ConfigDigestPrefix calls")
+	recoverN := flag.Int("recover", 0, "instead of the round: start the relayer only, then N times SIGKILL it and time until GetChainStatus succeeds again")
 	pluginPath := flag.String("plugin", defPlugin, "chainlink-common test plugin binary (used by the default commands)")
 	relayerCmdS := flag.String("relayer-cmd", "", "relayer plugin command, split on spaces (default: PLUGIN -cmd relayer -static-checks)")
 	medianCmdS := flag.String("median-cmd", "", "median plugin command, split on spaces (default: PLUGIN -cmd median)")
@@ -290,8 +292,8 @@ func main() {
 	var extraEnv multiFlag
 	flag.Var(&extraEnv, "env", "extra KEY=VALUE for both plugins' environment (repeatable)")
 	flag.Parse()
-	if flag.NArg() != 0 || *benchN < 0 {
-		fmt.Fprintln(os.Stderr, "usage: loop-host [-bench N] [-plugin PATH] [-relayer-cmd CMD] [-median-cmd CMD] [-env K=V]... [-timeout D] [-v]")
+	if flag.NArg() != 0 || *benchN < 0 || *recoverN < 0 {
+		fmt.Fprintln(os.Stderr, "usage: loop-host [-bench N | -recover N] [-plugin PATH] [-relayer-cmd CMD] [-median-cmd CMD] [-env K=V]... [-timeout D] [-v]")
 		os.Exit(2)
 	}
 
@@ -345,7 +347,11 @@ func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 
-	run(ctx, r, lggr, relayerArgv, medianArgv, extraEnv, deviationDef, *benchN, *surface)
+	if *recoverN > 0 {
+		runRecovery(ctx, r, lggr, relayerArgv, extraEnv, *recoverN)
+	} else {
+		run(ctx, r, lggr, relayerArgv, medianArgv, extraEnv, deviationDef, *benchN, *surface)
+	}
 
 	// Safety net for managed go-plugin clients, then look for any child
 	// process still around (only processes this program started).
