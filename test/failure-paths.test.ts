@@ -1,6 +1,7 @@
 // Failure paths found by fault injection (issue 10), kept fixed.
 import { Client, PluginError } from "../src/index.js";
-import { goPluginCmd, processAlive, TEST_HANDSHAKE } from "./helpers.js";
+import { statSync } from "node:fs";
+import { goPluginCmd, processAlive, TEST_HANDSHAKE, tsPluginCmd } from "./helpers.js";
 
 const quiet = { log() {} };
 const fakePlugin = (printf: string) => ({ command: "/bin/sh", args: ["-c", `printf '${printf}'; exec sleep 60`] });
@@ -42,4 +43,49 @@ test("kill() before start(): start() fails with KILLED and nothing is spawned", 
   await client.kill();
   await expect(client.start()).rejects.toMatchObject({ code: "KILLED" });
   expect(client.pid).toBeUndefined();
+});
+
+test("64 MB on stdout without a newline: refused at go-plugin's 64 KiB line limit, at once, with a short message", async () => {
+  const cmd = { command: process.execPath, args: ["-e", "process.stdout.write('\\u2028\\r'.repeat(32 << 20)); setInterval(() => {}, 1e6)"] };
+  const client = new Client({ handshakeConfig: TEST_HANDSHAKE, plugins: { test: {} }, cmd, stdin: "ignore", logger: quiet, startTimeoutMs: 60_000 });
+  const t0 = Date.now();
+  const err = await client.start().catch((e) => e);
+  expect(Date.now() - t0).toBeLessThan(10_000);
+  expect(err).toBeInstanceOf(PluginError);
+  expect(err.code).toBe("UNRECOGNIZED_HANDSHAKE");
+  expect(err.message).toContain("no end of line within 65536 bytes");
+  expect(err.message.length).toBeLessThan(2000);
+  expect(err.message).not.toMatch(/[\r\u2028]/);
+  expect(processAlive(client.pid)).toBe(false);
+});
+
+test("a 1 MB handshake line and 20 stderr lines of 64 KB: the start error stays short and escaped", async () => {
+  const script = [
+    "const big = 'e\\u001b'.repeat(32 * 1024);",
+    "for (let i = 0; i < 20; i++) process.stderr.write(big + '\\n');",
+    "process.stdout.write('bad\\r'.repeat(256 * 1024) + '\\n');",
+    "setInterval(() => {}, 1e6);",
+  ].join("\n");
+  const client = new Client({ handshakeConfig: TEST_HANDSHAKE, plugins: { test: {} }, cmd: { command: process.execPath, args: ["-e", script] }, stdin: "ignore", logger: quiet });
+  const err = await client.start().catch((e) => e);
+  expect(err).toBeInstanceOf(PluginError);
+  expect(err.code).toBe("UNRECOGNIZED_HANDSHAKE");
+  expect(err.message.length).toBeLessThan(20 * 600 + 2000);
+  expect(err.message).not.toMatch(/[\r\u001b]/);
+  expect(processAlive(client.pid)).toBe(false);
+});
+
+test("a TS plugin's socket and the host's brokered sockets are 0600 even under umask 000", async () => {
+  const ts = tsPluginCmd();
+  const shell = `umask 000; exec ${[ts.command, ...ts.args].map((a) => `'${a}'`).join(" ")}`;
+  const client = new Client({ handshakeConfig: TEST_HANDSHAKE, plugins: { test: {} }, cmd: { command: "/bin/sh", args: ["-c", shell], cwd: ts.cwd }, stdin: "ignore", logger: quiet });
+  try {
+    const { broker } = await client.client();
+    expect(statSync(client.address!.address).mode & 0o777).toBe(0o600);
+    const listener = await broker.accept(broker.nextId());
+    expect(statSync(listener.addr.address).mode & 0o777).toBe(0o600);
+    listener.close();
+  } finally {
+    await client.kill();
+  }
 });

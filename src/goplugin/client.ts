@@ -2,7 +2,7 @@ import * as grpc from "@grpc/grpc-js";
 import { chmodSync, chownSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import type { Readable, Writable } from "node:stream";
+import type { Writable } from "node:stream";
 import { Broker } from "../broker/broker.js";
 import { GRPCBroker, type ConnInfo } from "../gen/plugin/grpc_broker_pb.js";
 import { GRPCController } from "../gen/plugin/grpc_controller_pb.js";
@@ -23,6 +23,7 @@ import { manage, unmanage, type ManagedProcess } from "./managed.js";
 import { versionedSets, type PluginSet } from "./plugin.js";
 import { StderrLogParser } from "./stderr-log.js";
 import { quoteForError } from "./quote.js";
+import { MAX_HANDSHAKE_LINE, readFirstLine } from "./first-line.js";
 import { spawnRunner, type PluginExit, type Runner, type StartedPlugin } from "./runner.js";
 import { autoMTLS, type ClientTls } from "./client-tls.js";
 import { resolveExecutable, verifyChecksum, type SecureConfig } from "./secure-config.js";
@@ -92,6 +93,8 @@ export interface ClientProtocol {
 }
 
 const STDERR_TAIL = 20;
+/** Characters of each stderr line quoted in a start error. */
+const STDERR_LINE_SHOWN = 500;
 
 /**
  * Launches a go-plugin plugin and connects to it: go-plugin's `Client`.
@@ -198,7 +201,7 @@ export class Client implements ManagedProcess, AsyncDisposable {
 
   private stderrSummary(): string {
     return this.stderrTail.length
-      ? `\nlast stderr lines of ${this.name}:\n${this.stderrTail.map((l) => `  ${l}`).join("\n")}`
+      ? `\nlast stderr lines of ${this.name}:\n${this.stderrTail.map((l) => `  ${quoteForError(l, STDERR_LINE_SHOWN)}`).join("\n")}`
       : `\n(${this.name} wrote nothing to stderr)`;
   }
 
@@ -313,8 +316,8 @@ export class Client implements ManagedProcess, AsyncDisposable {
     ]);
     clearTimeout(timer);
     try {
-      if (typeof outcome === "object") throw this.spawnFailed(outcome.error);
-      if (outcome === "killed" || (outcome === undefined && this.killSignal.signal.aborted)) {
+      if (typeof outcome === "object" && "error" in outcome) throw this.spawnFailed(outcome.error);
+      if (outcome === "killed" || (typeof outcome === "object" && "kind" in outcome && outcome.kind === "eof" && this.killSignal.signal.aborted)) {
         throw new PluginError("KILLED", `client was killed while ${this.name} (pid ${proc.pid}) was starting`);
       }
       if (outcome === "timeout") {
@@ -323,7 +326,14 @@ export class Client implements ManagedProcess, AsyncDisposable {
           `timeout while waiting for plugin to start: no handshake line from ${this.name} (pid ${proc.pid}) within ${timeoutMs} ms`,
         );
       }
-      if (outcome === undefined) {
+      if (outcome.kind === "too-long") {
+        throw new PluginError(
+          "UNRECOGNIZED_HANDSHAKE",
+          `Unrecognized remote plugin message: no end of line within ${MAX_HANDSHAKE_LINE + 1} bytes of ${this.name}'s stdout ` +
+            `(go-plugin's line limit), starting "${quoteForError(outcome.head, 160)}"`,
+        );
+      }
+      if (outcome.kind === "eof" && outcome.rest === undefined) {
         const exit = await Promise.race([exited, delay(500)]);
         if (exit?.error) throw this.spawnFailed(exit.error);
         await Promise.race([stderrDone, delay(100)]);
@@ -333,7 +343,7 @@ export class Client implements ManagedProcess, AsyncDisposable {
             `Failed to read any lines from plugin's stdout`,
         );
       }
-      this.handshake = parseHandshakeLine(outcome, {
+      this.handshake = parseHandshakeLine(outcome.kind === "line" ? outcome.line : outcome.rest!, {
         versions: [...this.sets.keys()],
         allowedProtocols: c.allowedProtocols ?? ["grpc"],
       });
@@ -508,38 +518,4 @@ function writeSink(sink: Sink | undefined, data: Uint8Array): void {
 
 function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref());
-}
-
-/**
- * The first stdout line (undefined if stdout closed without one); everything
- * after it is read and discarded so the pipe never fills.
- */
-function readFirstLine(stdout: Readable): { line: Promise<string | undefined>; eof: Promise<void> } {
-  let buf = "";
-  let found = false;
-  let resolveLine!: (l: string | undefined) => void;
-  const line = new Promise<string | undefined>((r) => (resolveLine = r));
-  stdout.setEncoding("utf8");
-  stdout.on("data", (chunk: string) => {
-    if (found) return;
-    buf += chunk;
-    const nl = buf.indexOf("\n");
-    if (nl >= 0) {
-      found = true;
-      resolveLine(buf.slice(0, nl));
-      buf = "";
-    }
-  });
-  const eof = new Promise<void>((resolve) => {
-    const end = () => {
-      if (!found) {
-        found = true;
-        resolveLine(buf.length ? buf : undefined);
-      }
-      resolve();
-    };
-    stdout.once("end", end);
-    stdout.once("close", end);
-  });
-  return { line, eof };
 }

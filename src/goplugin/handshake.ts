@@ -1,6 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import type { NetAddr } from "../rpc/transport.js";
 import { PluginError } from "./errors.js";
+import { quoteForError } from "./quote.js";
 
 /** go-plugin's core protocol version; it has been 1 since go-plugin 1.0. */
 export const CORE_PROTOCOL_VERSION = 1;
@@ -61,8 +62,7 @@ export function parseHandshakeLine(raw: string, opts: ParseOptions): Handshake {
     return parseFields(line, opts);
   } catch (err) {
     if (!(err instanceof PluginError) || err.code === "UNRECOGNIZED_HANDSHAKE") throw err;
-    const shown = line.length > 160 ? `${line.slice(0, 157)}...` : line;
-    throw new PluginError(err.code, `${err.message}\nhandshake line: ${JSON.stringify(shown)}`);
+    throw new PluginError(err.code, `${err.message}\nhandshake line: "${quoteForError(line, 160)}"`);
   }
 }
 
@@ -71,7 +71,7 @@ function parseFields(line: string, opts: ParseOptions): Handshake {
   if (parts.length < 4) {
     throw new PluginError(
       "UNRECOGNIZED_HANDSHAKE",
-      `Unrecognized remote plugin message: ${line}\n` +
+      `Unrecognized remote plugin message: ${quoteForError(line)}\n` +
         "This usually means the plugin printed something to stdout before its handshake line, " +
         "was not built for this platform, or failed to negotiate the go-plugin handshake",
     );

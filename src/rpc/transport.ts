@@ -127,14 +127,15 @@ export async function bindServer(server: grpc.Server, opts: ListenOptions = {}):
         // already gone
       }
     };
-    if (opts.socketGroup) {
-      try {
-        chownSync(path, -1, resolveGroup(opts.socketGroup));
-        chmodSync(path, 0o660);
-      } catch (err) {
-        release();
-        throw err;
-      }
+    // Owner only (0600), or owner and group (0660), whatever the umask made of it:
+    // connecting needs write permission on the socket file.
+    try {
+      if (opts.socketGroup) chownSync(path, -1, resolveGroup(opts.socketGroup));
+      chmodSync(path, opts.socketGroup ? 0o660 : 0o600);
+    } catch (err) {
+      server.forceShutdown();
+      release();
+      throw err;
     }
     return { addr: { network: "unix", address: path }, release };
   }
