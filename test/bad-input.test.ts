@@ -74,12 +74,20 @@ describe.each<["go" | "ts"]>([["go"], ["ts"]])("%s plugin, bad start", (kind) =>
     expect(err.code).toBe("EXITED_BEFORE_HANDSHAKE");
     expect(err.message).toContain("exit code 1");
     expect(err.message).toContain("This binary is a plugin. These are not meant to be executed directly.");
+    expect(err.message).toMatch(/\nhint: \S+ says it was run directly/);
+    expect(err.message).toContain("this host sets TEST_MAGIC_COOKIE=nope");
   });
 
   test("missing cookie (the host's key is another)", async () => {
     const err = await startFails(client(cmd(), { handshakeConfig: { ...TEST_HANDSHAKE, magicCookieKey: "OTHER_COOKIE" } }));
     expect(err.code).toBe("EXITED_BEFORE_HANDSHAKE");
     expect(err.message).toContain("This binary is a plugin");
+    expect(err.message).toContain("this host sets OTHER_COOKIE=test");
+  });
+
+  test("a plugin exiting for another reason gets no cookie hint", async () => {
+    const err = await startFails(client(cmd("--exit-before", "3")));
+    expect(err.message).not.toContain("hint:");
   });
 
   test("text printed to stdout before the handshake line", async () => {
@@ -109,9 +117,14 @@ describe.each<["go" | "ts"]>([["go"], ["ts"]])("%s plugin, bad start", (kind) =>
 
 describe("other failures", () => {
   test("a command that cannot run names its path", async () => {
-    const err = await startFails(client({ command: "/nonexistent/plugin-binary" }));
+    const logger = collectingLogger();
+    const err = await startFails(client({ command: "/nonexistent/plugin-binary" }, { logger }));
     expect(err.code).toBe("SPAWN_FAILED");
-    expect(err.message).toContain("/nonexistent/plugin-binary");
+    expect(err.message).toBe("error starting plugin /nonexistent/plugin-binary: spawn /nonexistent/plugin-binary ENOENT");
+    // It never ran: no pid, no exit status, no note about its stderr.
+    const failedLog = logger.entries.find((e) => e.message === "plugin failed to start");
+    expect(failedLog?.args).toEqual({ plugin: "/nonexistent/plugin-binary", error: "spawn /nonexistent/plugin-binary ENOENT" });
+    expect(JSON.stringify(logger.entries)).not.toMatch(/undefined|exit code null|process exited/);
   });
 
   test("a dial to a dead socket fails with UNAVAILABLE naming the path", async () => {

@@ -27,6 +27,9 @@ import { MAX_HANDSHAKE_LINE, readFirstLine } from "./first-line.js";
 import { spawnRunner, type PluginExit, type Runner, type StartedPlugin } from "./runner.js";
 import { autoMTLS, type ClientTls } from "./client-tls.js";
 import { resolveExecutable, verifyChecksum, type SecureConfig } from "./secure-config.js";
+import { NOT_A_PLUGIN } from "./serve.js";
+
+const NOT_A_PLUGIN_FIRST_LINE = NOT_A_PLUGIN.split("\n")[0]!;
 
 /** A byte sink: a stream or a function. */
 export type Sink = Writable | ((data: Uint8Array) => void);
@@ -121,6 +124,8 @@ export class Client implements ManagedProcess, AsyncDisposable {
   private closedPromise?: Promise<void>;
   /** Set once the process has exited and its pipes are drained. */
   private exitReason?: string;
+  /** Why the process never ran (spawn error), when it did not. */
+  private spawnError?: Error;
   private tlsState?: ClientTls;
   exitCode: number | null = null;
   exitSignal: NodeJS.Signals | null = null;
@@ -205,6 +210,16 @@ export class Client implements ManagedProcess, AsyncDisposable {
       : `\n(${this.name} wrote nothing to stderr)`;
   }
 
+  /** go-plugin's servers print NOT_A_PLUGIN when the cookie is missing or wrong; say so. */
+  private cookieHint(): string {
+    if (!this.stderrTail.some((l) => l.startsWith(NOT_A_PLUGIN_FIRST_LINE))) return "";
+    const { magicCookieKey: key, magicCookieValue: value } = this.config.handshakeConfig;
+    return (
+      `\nhint: ${this.name} says it was run directly, which is how a go-plugin plugin answers a magic cookie ` +
+      `it does not expect: this host sets ${key}=${value}; the plugin's handshakeConfig must have the same magicCookieKey and magicCookieValue`
+    );
+  }
+
   private spawnFailed(error: Error): PluginError {
     return new PluginError("SPAWN_FAILED", `error starting plugin ${this.config.cmd.command}: ${error.message}`, { cause: error });
   }
@@ -264,7 +279,7 @@ export class Client implements ManagedProcess, AsyncDisposable {
       if (!exit.error) {
         this.exitCode = exit.code;
         this.exitSignal = exit.signal;
-      }
+      } else this.spawnError = exit.error;
       return exit;
     });
     const spawnError = exited.then((exit) => exit.error ?? new Promise<Error>(() => {}));
@@ -288,15 +303,21 @@ export class Client implements ManagedProcess, AsyncDisposable {
     );
     const firstLine = readFirstLine(proc.stdout);
     this.closedPromise = Promise.all([exited, stderrDone, firstLine.eof]).then(() => {
-      this.logger.log({
-        level: this.exitCode === 0 ? "info" : this.killPromise ? "debug" : "error",
-        message: "plugin process exited",
-        name: "plugin",
-        args: { plugin: c.cmd.command, id: proc.pid, status: this.describeExit() },
-      });
+      if (this.spawnError) {
+        this.logger.log({ level: "error", message: "plugin failed to start", name: "plugin", args: { plugin: c.cmd.command, error: this.spawnError.message } });
+      } else {
+        this.logger.log({
+          level: this.exitCode === 0 ? "info" : this.killPromise ? "debug" : "error",
+          message: "plugin process exited",
+          name: "plugin",
+          args: { plugin: c.cmd.command, id: proc.pid, status: this.describeExit() },
+        });
+      }
       // The plugin is gone: every call on its channels ends now, naming the exit.
       this.streams.abort();
-      this.exitReason = `plugin ${this.name} (pid ${proc.pid}) exited: ${this.describeExit()}`;
+      this.exitReason = this.spawnError
+        ? `plugin ${this.name} never started: ${this.spawnError.message}`
+        : `plugin ${this.name} (pid ${proc.pid}) exited: ${this.describeExit()}`;
       this.releaseChannels(this.exitReason);
     });
     this.logger.log({ level: "debug", message: "plugin started", name: "plugin", args: { path: c.cmd.command, pid: proc.pid } });
@@ -358,7 +379,11 @@ export class Client implements ManagedProcess, AsyncDisposable {
       this.removeSocketDir();
       unmanage(this);
       // Every start failure names what the plugin last wrote to stderr.
-      if (err instanceof PluginError) throw new PluginError(err.code, err.message + this.stderrSummary(), { cause: err.cause });
+      // A process that never ran has no stderr to speak of.
+      if (err instanceof PluginError) {
+        const more = err.code === "SPAWN_FAILED" ? "" : this.stderrSummary() + this.cookieHint();
+        throw new PluginError(err.code, err.message + more, { cause: err.cause });
+      }
       throw err;
     }
     this.logger.log({ level: "debug", message: "using plugin", name: "plugin", args: { version: this.handshake.appVersion } });
