@@ -2,7 +2,7 @@
 // (with Go's quirks and error texts) and VersionedBytes encoding 3 (values.v1.Value). Their
 // behaviour against real Go is proven by the LOOP matrix (test/loop-matrix.test.ts).
 import { create, toBinary } from "@bufbuild/protobuf";
-import { type Confidence, CursorDirection, ExpressionSchema, LimitAndSortSchema } from "../src/gen/loop/chain-common/query_pb.js";
+import { Confidence, CursorDirection, ExpressionSchema, LimitAndSortSchema } from "../src/gen/loop/chain-common/query_pb.js";
 import { ValueSchema } from "../src/gen/loop/values/v1/values_pb.js";
 import {
   expressionFromProto,
@@ -22,7 +22,7 @@ describe("query expressions", () => {
   const tree: Expression = query.and(
     query.comparator("field", { value: { x: 1 }, operator: "gte" }, { value: "b", operator: "neq" }),
     query.block(10n, "lt"),
-    query.confidence("finalized"),
+    query.confidence(Confidence.Finalized),
     query.timestamp(1700000000, "eq"),
     query.txHash("0xabc"),
     query.or(query.block("1", "eq"), query.block("2", "gt")),
@@ -40,7 +40,7 @@ describe("query expressions", () => {
     expect(pb.evaluator.case).toBe("primitive");
     const p = pb.evaluator.value as { primitive: { case: string; value: { valueComparators: Array<{ operator: number }> } } };
     expect(p.primitive.value.valueComparators[0].operator).toBe(5);
-    const c = expressionToProto(query.confidence("safe"), enc).evaluator.value as { primitive: { value: number } };
+    const c = expressionToProto(query.confidence(Confidence.Safe), enc).evaluator.value as { primitive: { value: number } };
     expect(c.primitive.value).toBe(2);
   });
 

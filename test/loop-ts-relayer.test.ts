@@ -225,8 +225,14 @@ describe("TS LOOP host × TS relayer plugin × Go median plugin", () => {
       await s.relayer.transact("me", "you", 97n, true);
       await expect(s.relayer.transact("me", "you", 98n, true)).rejects.toMatchObject({ code: Code.UNKNOWN, details: "expected amount 97 but got 98" });
       await expect(s.relayer.latestHead()).rejects.toMatchObject({ code: Code.UNKNOWN, details: "not implemented" });
+      // Go's relayer server texts: an unknown provider type, and a known one the relayer has no factory for.
+      await expect(s.relayer.newPluginProvider({ ...F.RELAY_ARGS, providerType: "dkg" }, F.PLUGIN_ARGS)).rejects.toMatchObject({
+        code: Code.UNKNOWN,
+        details: "provider type not supported: dkg",
+      });
       await expect(s.relayer.newPluginProvider({ ...F.RELAY_ARGS, providerType: "mercury" }, F.PLUGIN_ARGS)).rejects.toMatchObject({
-        details: "provider type not supported: mercury",
+        code: Code.UNIMPLEMENTED,
+        details: "mercury not supported by relayer",
       });
       await expect(s.relayer.newPluginProvider({ ...F.RELAY_ARGS, jobId: 124 }, F.PLUGIN_ARGS)).rejects.toMatchObject({
         details: expect.stringContaining("expected relay args:"),

@@ -58,7 +58,7 @@ import {
 } from "../src/loop/services/median-provider.js";
 import { attributedOnchainSignature, contractConfig, reportContext, reportingPluginConfig, reportTimestamp } from "../src/loop/wire/ocr2.js";
 import { configDigest } from "../src/loop/wire/digest.js";
-import { decodeVersionedBytes, encodeVersionedBytes } from "../src/loop/wire/cbor.js";
+import { decodeVersionedBytes, encodeVersionedBytes } from "../src/loop/wire/versioned-bytes.js";
 import { fromBigIntWire, toBigIntWire } from "../src/loop/wire/bigint.js";
 import { jobIdFromUuid, uuidFromJobId } from "../src/loop/wire/job-id.js";
 import { uint8 } from "../src/loop/wire/ranges.js";
@@ -440,9 +440,10 @@ describe("range checks", () => {
     expect(uuidFromJobId(jobIdFromUuid("1051429B-AA66-11ED-B0D2-5CFF35DFBE67"))).toBe("1051429b-aa66-11ed-b0d2-5cff35dfbe67");
   });
 
-  test("VersionedBytes other than CBOR are refused", () => {
+  test("VersionedBytes other than CBOR and values.v1 are refused with Go's text", () => {
     expect(() => encodeVersionedBytes({}, 1)).toThrow(RangeError);
-    expect(() => decodeVersionedBytes({ version: 0, data: new Uint8Array() })).toThrow(/version 2/);
+    expect(() => decodeVersionedBytes({ version: 7, data: Uint8Array.of(1, 2, 3) })).toThrow("unsupported encoding version 7 for versionedData [1 2 3]");
+    expect(() => decodeVersionedBytes(undefined)).toThrow("cannot decode nil versioned bytes");
   });
 });
 
@@ -717,7 +718,9 @@ describe("server adapters end to end", () => {
     expect(withHead.value).toEqual({ id: "id", params: null });
     expect(withHead.head).toEqual({ height: "42", hash: Uint8Array.of(1, 2), timestamp: 7n });
     await reader.bind([{ address: "0xabc", name: "c" }]);
-    await expect(reader.queryKey({})).rejects.toMatchObject({ code: Code.UNIMPLEMENTED });
+    await expect(reader.queryKey({ address: "0xabc", name: "c" }, { key: "k", expressions: [] }, { sortBy: [], limit: { count: 1n } })).rejects.toMatchObject({
+      code: Code.UNIMPLEMENTED,
+    });
     await expect(reader.rpc.getLatestValue({ readIdentifier: "x", confidence: 7 as Confidence, params: encodeVersionedBytes(null) })).rejects.toMatchObject({
       code: Code.UNKNOWN,
       details: "invalid pb confidence level: 7",

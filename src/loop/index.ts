@@ -11,6 +11,7 @@ export { PluginService, PLUGIN_UNAVAILABLE, type PluginServiceConfig, type Super
 export { Generation } from "./host/generation.js";
 export { loopClient, type LoopEvent, type LoopLaunchConfig, type LoopConnection, type LoopCommand } from "./host/launch.js";
 export { LazyConnection, type Closer } from "./host/lazy-connection.js";
+export { ConfigProviderConnection, ContractReaderConnection, ContractWriterConnection } from "./host/served-connections.js";
 
 // Plugins: the runtime a LOOP plugin's main runs (Go's loop.NewStartedServer + plugin.Serve).
 export { serveLoop, type LoopServer, type ServeLoopConfig } from "./plugin/serve.js";
@@ -25,7 +26,7 @@ export { serveMetrics } from "./metrics.js";
 // One client and one server adapter per LOOP service.
 export { LoopServiceClient, loopServiceServer, type LoopService } from "./services/service.js";
 export { PluginRelayerClient, pluginRelayerServer, RelayerClient, relayerServer, relayArgs, pluginArgs } from "./services/relayer.js";
-export type { RelayArgs, PluginArgs, ChainStatus, ChainInfo, NodeStatus, RelayerApi, RelayerImpl } from "./services/relayer.js";
+export type { RelayArgs, PluginArgs, ChainStatus, ChainInfo, NodeStatus, RelayerApi, RelayerImpl, ConfigProviderImpl } from "./services/relayer.js";
 export { PluginMedianClient, pluginMedianServer, type MedianFactoryArgs, type MedianPluginImpl } from "./services/median.js";
 export { ProviderConnection } from "./services/provider-connection.js";
 export { KeystoreClient, keystoreServer, type Keystore } from "./services/keystore.js";
@@ -72,10 +73,30 @@ export {
   getLatestValueReply,
   getEncodingRequest,
   getDecodingRequest,
+  readIdentifier,
   type Head,
   type ContractReader,
   type Codec,
+  type BoundContract,
+  type Sequence,
+  type BatchRead,
+  type BatchReadResult,
+  type ContractBatch,
+  type ContractBatchResult,
+  type ContractKeyFilter,
+  type ReadOptions,
 } from "./services/contract-reader.js";
+export {
+  ContractWriterClient,
+  contractWriterServer,
+  TransactionStatus,
+  type ContractWriter,
+  type SubmitTransactionRequest,
+  type EstimateFeeRequest,
+  type EstimateFee,
+  type ChainFeeComponents,
+  type TxMeta,
+} from "./services/contract-writer.js";
 export {
   ReportingPluginClient,
   reportingPluginServer,
@@ -108,7 +129,23 @@ export { uint8, uint16 } from "./wire/ranges.js";
 export { Duration } from "./wire/duration.js";
 export { formatGoDuration, parseGoDuration } from "./wire/go-duration.js";
 export { jobIdFromUuid, uuidFromJobId } from "./wire/job-id.js";
-export { Encoding, encodeCbor, encodeVersionedBytes, decodeVersionedBytes } from "./wire/cbor.js";
+export { encodeCbor } from "./wire/cbor.js";
+export { Encoding, encodeVersionedBytes, decodeVersionedBytes, decodeVersionedMap, InvalidTypeError } from "./wire/versioned-bytes.js";
+export { toValue, fromValue, encodeValues, decodeValues, int64, uint64, float64, bigInt, decimal, Decimal, TypedValue } from "./wire/values.js";
+export {
+  query,
+  expressionToProto,
+  expressionFromProto,
+  limitAndSortToProto,
+  limitAndSortFromProto,
+  type Expression,
+  type KeyFilter,
+  type LimitAndSort,
+  type SortBy,
+  type Limit,
+  type ValueComparator,
+  type ComparisonOperator,
+} from "./wire/query.js";
 
 // The transparent proxy now lives in the RPC layer; re-exported for LOOP users.
 export { registerProxy } from "../rpc/proxy.js";

@@ -11,6 +11,7 @@ import { LoopServiceClient } from "../services/service.js";
 import type { Generation } from "./generation.js";
 import { traced, type LoopLaunchConfig } from "./launch.js";
 import { PluginService, type SupervisionOptions } from "./plugin-service.js";
+import { ConfigProviderConnection, ContractReaderConnection, ContractWriterConnection } from "./served-connections.js";
 
 export interface RelayerServiceConfig extends LoopLaunchConfig {
   /** The chain's TOML config handed to NewRelayer. */
@@ -123,6 +124,34 @@ export class RelayerService implements AsyncDisposable {
    */
   newPluginProvider(relay: RelayArgs, plugin: PluginArgs, opts?: CallOptions): Promise<ProviderConnection> {
     return this.plugin.call((r, gen, o) => this.provide(r, gen, relay, plugin, o), opts, true);
+  }
+
+  /**
+   * Runs a relayer factory RPC on the live generation and dials the broker id
+   * it answers; the connection belongs to that generation (closed with it).
+   */
+  private served<C>(name: string, factory: (r: RelayerClient, o?: CallOptions) => Promise<number>, make: (id: number, ch: grpc.Client) => C, opts?: CallOptions): Promise<C> {
+    return this.plugin.call(async (r, gen, o) => {
+      const id = await traced(this.cfg.onEvent, { kind: "rpc", name: `Relayer/New${name}` }, () => factory(r, o), (id) => ({ id, detail: `${name} id ${id}` }));
+      const ch: grpc.Client = gen.own(await gen.broker.dial(id));
+      this.cfg.onEvent?.({ kind: "dial", name, id });
+      return make(id, ch);
+    }, opts);
+  }
+
+  /** NewConfigProvider: the OCR2 config services of one job (what bootstrap jobs ask for). */
+  newConfigProvider(relay: RelayArgs, opts?: CallOptions): Promise<ConfigProviderConnection> {
+    return this.served("ConfigProvider", (r, o) => r.newConfigProvider(relay, o), (id, ch) => new ConfigProviderConnection(id, ch), opts);
+  }
+
+  /** NewContractReader with the chain-specific reader config. */
+  newContractReader(config: Uint8Array, opts?: CallOptions): Promise<ContractReaderConnection> {
+    return this.served("ContractReader", (r, o) => r.newContractReader(config, o), (id, ch) => new ContractReaderConnection(id, ch), opts);
+  }
+
+  /** NewContractWriter with the chain-specific writer config. */
+  newContractWriter(config: Uint8Array, opts?: CallOptions): Promise<ContractWriterConnection> {
+    return this.served("ContractWriter", (r, o) => r.newContractWriter(config, o), (id, ch) => new ContractWriterConnection(id, ch), opts);
   }
 
   /** A provider re-created on each relayer generation (Go's refreshing clientConn for NewPluginProvider). */

@@ -12,6 +12,9 @@ import { service, type ServiceRegistration } from "../../rpc/server.js";
 import { Code, RpcError } from "../../rpc/status.js";
 import { KeystoreClient } from "./keystore.js";
 import { loopServiceServer, type LoopService } from "./service.js";
+import { contractReaderServer, type ContractReader } from "./contract-reader.js";
+import { contractWriterServer, type ContractWriter } from "./contract-writer.js";
+import { contractConfigTrackerServer, offchainConfigDigesterServer, type ContractConfigTracker, type OffchainConfigDigester } from "./provider.js";
 import { fromBigIntWire, toBigIntWire } from "../wire/bigint.js";
 import { jobIdFromUuid, uuidFromJobId } from "../wire/job-id.js";
 
@@ -113,32 +116,92 @@ export class RelayerClient implements RelayerApi {
   async newPluginProvider(relay: RelayArgs, plugin: PluginArgs, opts?: CallOptions): Promise<number> {
     return (await this.rpc.newPluginProvider({ relayArgs: relayArgs.toWire(relay), pluginArgs: pluginArgs.toWire(plugin) }, opts)).pluginProviderID;
   }
-  async newConfigProvider(relay: RelayArgs): Promise<number> {
-    return (await this.rpc.newConfigProvider({ relayArgs: relayArgs.toWire(relay) })).configProviderID;
+  async newConfigProvider(relay: RelayArgs, opts?: CallOptions): Promise<number> {
+    return (await this.rpc.newConfigProvider({ relayArgs: relayArgs.toWire(relay) }, opts)).configProviderID;
   }
-  async newContractReader(config: Uint8Array): Promise<number> {
-    return (await this.rpc.newContractReader({ contractReaderConfig: config })).contractReaderID;
+  async newContractReader(config: Uint8Array, opts?: CallOptions): Promise<number> {
+    return (await this.rpc.newContractReader({ contractReaderConfig: config }, opts)).contractReaderID;
   }
-  async newContractWriter(config: Uint8Array): Promise<number> {
-    return (await this.rpc.newContractWriter({ contractWriterConfig: config })).contractWriterID;
+  async newContractWriter(config: Uint8Array, opts?: CallOptions): Promise<number> {
+    return (await this.rpc.newContractWriter({ contractWriterConfig: config }, opts)).contractWriterID;
   }
   async newCCIPProvider(args: CCIPProviderArgs): Promise<number> {
     return (await this.rpc.newCCIPProvider({ ccipProviderArgs: args })).ccipProviderID;
   }
 }
 
-/** A relayer implemented in TypeScript; provider factories name the services to serve. */
+/** What NewConfigProvider serves: the OCR2 config services and `loop.Service` (Go's RegisterConfigProviderServices). */
+export interface ConfigProviderImpl extends LoopService {
+  offchainConfigDigester: OffchainConfigDigester;
+  contractConfigTracker: ContractConfigTracker;
+}
+
+type ProviderFactory = (relay: RelayArgs, plugin: PluginArgs) => Promise<Iterable<ServiceRegistration>>;
+
+/**
+ * A relayer implemented in TypeScript. Chain readers, writers and config
+ * providers are typed; a plugin provider factory names the services to serve
+ * (for "median", the median provider's services; see MEDIAN_PROVIDER_SERVICES).
+ * What the impl lacks answers as Go's relayer server does for a relayer
+ * without it.
+ */
 export interface RelayerImpl extends Partial<RelayerApi>, LoopService {
-  newPluginProvider?(relay: RelayArgs, plugin: PluginArgs): Promise<Iterable<ServiceRegistration>>;
+  newConfigProvider?(relay: RelayArgs): Promise<ConfigProviderImpl>;
+  newContractReader?(config: Uint8Array): Promise<Partial<ContractReader> & LoopService>;
+  newContractWriter?(config: Uint8Array): Promise<ContractWriter & LoopService>;
+  /** providerType "plugin" (and, for relayers that predate newMedianProvider, "median"). */
+  newPluginProvider?: ProviderFactory;
+  newMedianProvider?: ProviderFactory;
+  newMercuryProvider?: ProviderFactory;
+  newOCR3CapabilityProvider?: ProviderFactory;
+  newCommitProvider?: ProviderFactory;
+  newExecutionProvider?: ProviderFactory;
 }
 
 const unimplemented = (m: string) => new RpcError(Code.UNIMPLEMENTED, `method ${m} not implemented`);
+
+/** Go's uuid.FromBytes check, with the relayer server's wrapping. */
+function relayArgsChecked(m: Parameters<typeof relayArgs.fromWire>[0]): RelayArgs {
+  const n = m?.externalJobID.length ?? 0;
+  if (n !== 16) throw new Error(`invalid uuid bytes for ExternalJobID: invalid UUID (got ${n} bytes)`);
+  return relayArgs.fromWire(m);
+}
 
 export function relayerServer(impl: RelayerImpl, broker: Broker): ServiceRegistration {
   const need = <K extends keyof RelayerImpl>(k: K): NonNullable<RelayerImpl[K]> => {
     const f = impl[k];
     if (!f) throw unimplemented(String(k));
     return (f as (...a: never[]) => unknown).bind(impl) as NonNullable<RelayerImpl[K]>;
+  };
+  const typeName = impl.constructor?.name && impl.constructor !== Object ? impl.constructor.name : "relayer";
+  const serveNew = async (services: Iterable<ServiceRegistration>) => {
+    const id = broker.nextId();
+    await broker.acceptAndServe(id, services);
+    return id;
+  };
+  /** Go's NewPluginProvider dispatch: each provider type needs its factory, else Go's text. */
+  const providerFactory = (type: string): ProviderFactory => {
+    const pick = (f: ProviderFactory | undefined, missing: string) => {
+      if (!f) throw new RpcError(Code.UNIMPLEMENTED, missing);
+      return f.bind(impl);
+    };
+    switch (type) {
+      case "median":
+        return pick(impl.newMedianProvider ?? impl.newPluginProvider, "median not supported");
+      case "plugin":
+        return pick(impl.newPluginProvider, "method NewPluginProvider not implemented");
+      case "mercury":
+        return pick(impl.newMercuryProvider, `mercury not supported by ${typeName}`);
+      case "ccip-commit":
+        return pick(impl.newCommitProvider, `ccip execution not supported by ${typeName}`);
+      case "ccip-execution":
+        return pick(impl.newExecutionProvider, `ccip execution not supported by ${typeName}`);
+      case "ocr3-capability":
+        // Go's text for this case says "median" too.
+        return pick(impl.newOCR3CapabilityProvider, "median not supported");
+      default:
+        throw new Error(`provider type not supported: ${type}`);
+    }
   };
   return service(RelayerService, {
     getChainStatus: async () => ({ chain: await need("getChainStatus")() }),
@@ -158,10 +221,23 @@ export function relayerServer(impl: RelayerImpl, broker: Broker): ServiceRegistr
     latestHead: async () => ({ head: await need("latestHead")() }),
     finalizedHead: async () => ({ head: await need("finalizedHead")() }),
     newPluginProvider: async (r) => {
-      const services = await need("newPluginProvider")(relayArgs.fromWire(r.relayArgs), pluginArgs.fromWire(r.pluginArgs));
-      const id = broker.nextId();
-      await broker.acceptAndServe(id, services);
-      return { pluginProviderID: id };
+      const relay = relayArgsChecked(r.relayArgs);
+      const services = await providerFactory(relay.providerType)(relay, pluginArgs.fromWire(r.pluginArgs));
+      return { pluginProviderID: await serveNew(services) };
+    },
+    newConfigProvider: async (r) => {
+      const relay = relayArgsChecked(r.relayArgs);
+      const cp = await need("newConfigProvider")(relay);
+      const id = await serveNew([loopServiceServer(cp), offchainConfigDigesterServer(cp.offchainConfigDigester), contractConfigTrackerServer(cp.contractConfigTracker)]);
+      return { configProviderID: id };
+    },
+    newContractReader: async (r) => {
+      const cr = await need("newContractReader")(r.contractReaderConfig);
+      return { contractReaderID: await serveNew([loopServiceServer(cr), contractReaderServer(cr)]) };
+    },
+    newContractWriter: async (r) => {
+      const cw = await need("newContractWriter")(r.contractWriterConfig);
+      return { contractWriterID: await serveNew([loopServiceServer(cw), contractWriterServer(cw)]) };
     },
   });
 }

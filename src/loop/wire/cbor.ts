@@ -1,8 +1,3 @@
-import { decode as cborDecode } from "cbor-x";
-
-/** `codec.VersionedBytes` encodings. */
-export const Encoding = { JSONv1: 0, JSONv2: 1, CBOR: 2, ValuesProto: 3 } as const;
-
 /**
  * Deterministic CBOR as chainlink-common writes VersionedBytes version 2
  * (fxamacker/cbor's core deterministic options with RFC 3339 times):
@@ -162,15 +157,4 @@ export function encodeCbor(value: unknown): Uint8Array {
   const w = new CborWriter();
   w.value(value, "value");
   return w.bytes();
-}
-
-export function encodeVersionedBytes(value: unknown, version: number = Encoding.CBOR): { version: number; data: Uint8Array } {
-  if (version !== Encoding.CBOR) throw new RangeError(`VersionedBytes: only CBOR (version 2) is supported, got ${version}`);
-  return { version, data: encodeCbor(value) };
-}
-
-export function decodeVersionedBytes(vb: { version: number; data: Uint8Array } | undefined): unknown {
-  if (!vb) return undefined;
-  if (vb.version !== Encoding.CBOR) throw new RangeError(`VersionedBytes: only CBOR (version 2) is supported, got ${vb.version}`);
-  return cborDecode(vb.data);
 }

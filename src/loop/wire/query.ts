@@ -23,7 +23,8 @@ import type { VersionedBytes } from "../../gen/loop/internal/codec/codec_pb.js";
  */
 
 export type ComparisonOperator = "eq" | "neq" | "gt" | "lt" | "gte" | "lte";
-export type ConfidenceLevel = "unconfirmed" | "finalized" | "safe";
+/** Confidence levels by their proto numbers (unconfirmed 0, finalized 1, safe 2), as ContractReader reads take them. */
+export { ConfidencePb as Confidence };
 
 export interface ValueComparator {
   value: unknown;
@@ -33,7 +34,7 @@ export interface ValueComparator {
 export type Expression =
   | { kind: "comparator"; name: string; valueComparators: ValueComparator[] }
   | { kind: "block"; block: string; operator: ComparisonOperator }
-  | { kind: "confidence"; confidence: ConfidenceLevel }
+  | { kind: "confidence"; confidence: ConfidencePb }
   | { kind: "timestamp"; timestamp: bigint; operator: ComparisonOperator }
   | { kind: "txHash"; txHash: string }
   | { kind: "and" | "or"; expressions: Expression[] };
@@ -62,7 +63,7 @@ export interface LimitAndSort {
 export const query = {
   comparator: (name: string, ...valueComparators: ValueComparator[]): Expression => ({ kind: "comparator", name, valueComparators }),
   block: (block: string | bigint | number, operator: ComparisonOperator): Expression => ({ kind: "block", block: String(block), operator }),
-  confidence: (confidence: ConfidenceLevel): Expression => ({ kind: "confidence", confidence }),
+  confidence: (confidence: ConfidencePb): Expression => ({ kind: "confidence", confidence }),
   timestamp: (timestamp: bigint | number, operator: ComparisonOperator): Expression => ({ kind: "timestamp", timestamp: BigInt(timestamp), operator }),
   txHash: (txHash: string): Expression => ({ kind: "txHash", txHash }),
   and: (...expressions: Expression[]): Expression => ({ kind: "and", expressions }),
@@ -87,31 +88,15 @@ const OPERATORS: Record<ComparisonOperator, ComparisonOperatorPb> = {
 };
 const OPERATOR_NAMES = Object.fromEntries(Object.entries(OPERATORS).map(([k, v]) => [v, k])) as Record<number, ComparisonOperator>;
 
-const CONFIDENCES: Record<ConfidenceLevel, ConfidencePb> = {
-  unconfirmed: ConfidencePb.Unconfirmed,
-  finalized: ConfidencePb.Finalized,
-  safe: ConfidencePb.Safe,
-};
-
-/** Go's ConvertConfidenceToProto ("" counts as unconfirmed). */
-export function confidenceToProto(c: ConfidenceLevel | ""): ConfidencePb {
-  const pb = c === "" ? ConfidencePb.Unconfirmed : CONFIDENCES[c];
-  if (pb === undefined) throw new RangeError(`invalid confidence level ${String(c)}`);
-  return pb;
+/** Go's ConvertConfidenceToProto refuses a level it does not know. */
+export function confidenceToProto(c: ConfidencePb): ConfidencePb {
+  return confidenceFromProto(c, `invalid confidence level ${c}`);
 }
 
 /** Go's ConfidenceFromProto. */
-export function confidenceFromProto(c: number): ConfidenceLevel {
-  switch (c) {
-    case ConfidencePb.Finalized:
-      return "finalized";
-    case ConfidencePb.Unconfirmed:
-      return "unconfirmed";
-    case ConfidencePb.Safe:
-      return "safe";
-    default:
-      throw new RangeError(`invalid pb confidence level: ${c}`);
-  }
+export function confidenceFromProto(c: number, error = `invalid pb confidence level: ${c}`): ConfidencePb {
+  if (c !== ConfidencePb.Unconfirmed && c !== ConfidencePb.Finalized && c !== ConfidencePb.Safe) throw new RangeError(error);
+  return c;
 }
 
 function operatorToProto(op: ComparisonOperator): ComparisonOperatorPb {
