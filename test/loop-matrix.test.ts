@@ -365,10 +365,10 @@ describe("LOOP matrix: host × relayer × median, each a median round plus the r
   afterAll(() => {
     const rows = CELLS.map((c) => {
       const r = results.get(cellName(c));
-      const surface = r ? Object.values(r.surface) : [];
+      const surface = r ? Object.values(normalise(r.surface)) : [];
       return `${c.host.padEnd(4)} ${c.relayer.padEnd(7)} ${c.median.padEnd(6)} ${r ? (r.round ? "ok  " : "FAIL") : "—   "}  ${String(surface.length).padStart(2)} calls (${surface.filter((o) => o.ok).length} ok)`;
     });
-    console.log(["LOOP matrix (host relayer median: round, surface calls)", "host relayer median round", ...rows].join("\n"));
+    console.log(["LOOP matrix: host relayer median, median round, relayer-surface calls (as compared)", ...rows].join("\n"));
   });
 
   test.each(CELLS)("$host host × $relayer relayer × $median median", async (cell) => {
