@@ -78,7 +78,7 @@ function parseFields(line: string, opts: ParseOptions): Handshake {
   }
   const [core, app, network, address] = parts as [string, string, string, string];
   if (!GO_INT.test(core)) {
-    throw new PluginError("CORE_VERSION", `error parsing core protocol version: invalid syntax ${JSON.stringify(core)}`);
+    throw new PluginError("CORE_VERSION", `error parsing core protocol version: invalid syntax ${q(core)}`);
   }
   if (Number(core) !== CORE_PROTOCOL_VERSION) {
     throw new PluginError(
@@ -88,7 +88,7 @@ function parseFields(line: string, opts: ParseOptions): Handshake {
     );
   }
   if (!GO_INT.test(app)) {
-    throw new PluginError("APP_VERSION", `Error parsing protocol version ${JSON.stringify(app)}: invalid syntax`);
+    throw new PluginError("APP_VERSION", `Error parsing protocol version ${q(app)}: invalid syntax`);
   }
   const appVersion = Number(app);
   if (!opts.versions.includes(appVersion)) {
@@ -98,16 +98,16 @@ function parseFields(line: string, opts: ParseOptions): Handshake {
     );
   }
   if (network !== "unix" && network !== "tcp") {
-    throw new PluginError("UNKNOWN_ADDRESS_TYPE", `unknown address type: ${address} (network ${JSON.stringify(network)})`);
+    throw new PluginError("UNKNOWN_ADDRESS_TYPE", `unknown address type: ${quoteForError(address, 120)} (network ${q(network)})`);
   }
   if (network === "unix" ? address === "" : !/^[^:]*:\d+$/.test(address)) {
-    throw new PluginError("UNKNOWN_ADDRESS_TYPE", `invalid ${network} address ${JSON.stringify(address)}`);
+    throw new PluginError("UNKNOWN_ADDRESS_TYPE", `invalid ${network} address ${q(address)}`);
   }
   const protocol = (parts[4] ?? "netrpc") as Protocol;
   if (!opts.allowedProtocols.includes(protocol)) {
     throw new PluginError(
       "UNSUPPORTED_PROTOCOL",
-      `unsupported plugin protocol ${JSON.stringify(protocol)}. Supported: [${opts.allowedProtocols.join(" ")}]`,
+      `unsupported plugin protocol ${q(protocol)}. Supported: [${opts.allowedProtocols.join(" ")}]`,
     );
   }
   const h: Handshake = { appVersion, addr: { network, address }, protocol };
@@ -126,10 +126,15 @@ function parseFields(line: string, opts: ParseOptions): Handshake {
       );
     }
     if (h.muxSupported === undefined) {
-      throw new PluginError("MUX_UNSUPPORTED", `error parsing ${JSON.stringify(parts[6])} as a boolean for gRPC broker multiplexing support`);
+      throw new PluginError("MUX_UNSUPPORTED", `error parsing ${q(parts[6])} as a boolean for gRPC broker multiplexing support`);
     }
   }
   return h;
+}
+
+/** A field of the line as shown in an error: quoted, escaped, short. */
+function q(field: string | undefined): string {
+  return `"${quoteForError(field ?? "", 80)}"`;
 }
 
 function decodeServerCert(field: string): Buffer {
