@@ -121,7 +121,7 @@ describe.each<[Kind, boolean]>([
     const err = await echo.echo({ value: new Uint8Array([1]) }, { deadline: 5000 }).catch((e) => e);
     expect(err.code).toBe(Code.UNAVAILABLE);
     // The host's brokered listener went with the plugin, before any kill().
-    expect(existsSync(hostListener.addr.address)).toBe(false);
+    expect(existsSync(hostListener.addr!.address)).toBe(false);
     await client.kill();
     expect(processAlive(client.pid)).toBe(false);
   });
@@ -217,7 +217,7 @@ describe("AutoMTLS security", () => {
       const hostId = c.broker.nextId();
       const hostListener = await c.broker.acceptAndServe(hostId, [pong]);
       const stranger = await generateCert();
-      const paths = [client.address!.address, brokeredTarget.replace(/^unix:\/*/, "/"), hostListener.addr.address];
+      const paths = [client.address!.address, brokeredTarget.replace(/^unix:\/*/, "/"), hostListener.addr!.address];
       for (const path of paths) {
         expect(existsSync(path)).toBe(true);
         const target = `unix://${path}`;

@@ -83,7 +83,7 @@ test("a TS plugin's socket and the host's brokered sockets are 0600 even under u
     const { broker } = await client.client();
     expect(statSync(client.address!.address).mode & 0o777).toBe(0o600);
     const listener = await broker.accept(broker.nextId());
-    expect(statSync(listener.addr.address).mode & 0o777).toBe(0o600);
+    expect(statSync(listener.addr!.address).mode & 0o777).toBe(0o600);
     listener.close();
   } finally {
     await client.kill();

@@ -69,12 +69,6 @@ describe("Go host × TS plugin", () => {
     expect(r.logs.some((l: LogLine) => l.msg === "plugin process exited" && String(l.args.error).includes("exit status 1"))).toBe(true);
   });
 
-  test("broker multiplexing requested: no 7th field is claimed, Go reports it unsupported", async () => {
-    const r = await runGoHost(["-cmd", tsPluginShell(), "-mux", "-scenario", "start"]);
-    expect(r.ok).toBe(false);
-    expect(r.error).toContain("client requested gRPC broker multiplexing but plugin does not support the feature");
-  });
-
   test("a plugin-side error reaches the Go caller as a status with its message", async () => {
     const r = await runGoHost(["-cmd", tsPluginShell(), "-scenario", "panic"]);
     expect(String(r.panic_error)).toContain("panic: boom");

@@ -1,10 +1,13 @@
 import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
+import type { ConnectionOptions } from "node:tls";
 import type { ConnInfo } from "../gen/plugin/grpc_broker_pb.js";
-import { ConnInfoSchema } from "../gen/plugin/grpc_broker_pb.js";
+import { ConnInfo_KnockSchema, ConnInfoSchema } from "../gen/plugin/grpc_broker_pb.js";
 import { failChannel } from "../rpc/channel-close.js";
+import { duplexChannel } from "../rpc/duplex-channel.js";
 import { Code } from "../rpc/status.js";
 import { addServices, type ServiceRegistration } from "../rpc/server.js";
+import type { BrokerMux } from "./mux.js";
 import {
   bindServer,
   dialChannel,
@@ -17,7 +20,7 @@ import {
 export class BrokerError extends Error {
   override readonly name = "BrokerError";
   constructor(
-    readonly code: "DIAL_TIMEOUT" | "CLOSED" | "UNKNOWN_ADDRESS_TYPE" | "ACCEPT_FAILED",
+    readonly code: "DIAL_TIMEOUT" | "CLOSED" | "UNKNOWN_ADDRESS_TYPE" | "ACCEPT_FAILED" | "KNOCK_FAILED",
     readonly id: number,
     message: string,
   ) {
@@ -45,12 +48,21 @@ export interface BrokerOptions {
   serverOptions?: grpc.ServerOptions;
   /** Maps addresses received from the peer (go-plugin's AddrTranslator.PluginToHost). */
   translateIncoming?: (addr: NetAddr) => NetAddr;
+  /**
+   * Multiplexed mode (go-plugin's GRPCBrokerMultiplex): brokered connections
+   * are streams of this mux, set up by knocks on the broker stream, and no
+   * socket is made per connection. Sockets when absent.
+   */
+  mux?: BrokerMux;
+  /** TLS for brokered dials over mux streams (the same peer trust as `channelCredentials`). */
+  muxTls?: () => ConnectionOptions;
 }
 
 /** A listener this side announced under a broker id. */
 export interface BrokerListener {
   readonly id: number;
-  readonly addr: NetAddr;
+  /** The socket announced to the peer; none in mux mode. */
+  readonly addr?: NetAddr;
   readonly server: grpc.Server;
   /** Stops serving at once and removes the socket. */
   close(): void;
@@ -63,10 +75,13 @@ interface Pending {
 }
 
 /**
- * go-plugin's GRPCBroker, non-multiplexed: extra gRPC connections by id in
- * either direction. `accept` binds a fresh listener and announces it on the
- * broker stream; `dial` waits for the peer's announcement of an id and
- * connects. Ids count per side from 1; the peer's ids live in a separate table.
+ * go-plugin's GRPCBroker: extra gRPC connections by id in either direction.
+ * The carrier is the one seam between the two modes. With sockets, `accept`
+ * binds a fresh listener and announces it on the broker stream, and `dial`
+ * waits for the peer's announcement and connects. With a mux, `accept` only
+ * registers the id, and `dial` knocks on the broker stream, waits for the
+ * ack and opens a mux stream. Ids count per side from 1; the peer's ids live
+ * in a separate table.
  */
 export class Broker {
   private lastId = 0;
@@ -76,8 +91,18 @@ export class Broker {
   private readonly listeners = new Set<BrokerListener>();
   private readonly channels = new Set<grpc.Client>();
   private closed = false;
+  /** Knocks that arrived before `accept(id)`; one kept per id, as in Go. */
+  private readonly knocks = new Map<number, ConnInfo>();
+  private readonly muxListeners = new Set<number>();
+  /** Mux dials run one at a time: the peer pairs its next stream with the last acked knock. */
+  private dialQueue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly opts: BrokerOptions = {}) {}
+
+  /** True when brokered connections are mux streams. */
+  get multiplexed(): boolean {
+    return this.opts.mux !== undefined;
+  }
 
   /** The next id of this side: 1, 2, 3, … (uint32, wrapping as Go's does). */
   nextId(): number {
@@ -95,6 +120,11 @@ export class Broker {
   receive(info: ConnInfo): void {
     if (this.closed) return;
     const id = info.serviceId;
+    if (this.opts.mux && info.knock?.knock && !info.knock.ack) {
+      if (this.muxListeners.has(id)) this.answerKnock(id);
+      else if (!this.knocks.has(id)) this.knocks.set(id, info);
+      return;
+    }
     const entry = this.pending.get(id);
     if (entry?.info) return; // a second announcement for a pending id is dropped, as in Go
     const waiter = entry?.waiters.shift();
@@ -120,6 +150,7 @@ export class Broker {
       "grpc.max_send_message_length": MAX_INT32,
       ...this.opts.serverOptions,
     });
+    if (this.opts.mux) return this.acceptMux(id, server, this.opts.mux);
     let bound;
     try {
       bound = await bindServer(server, { ...this.opts.listen, credentials: this.opts.serverCredentials?.() });
@@ -146,6 +177,35 @@ export class Broker {
     return listener;
   }
 
+  /** Mux mode: streams after knocks on `id` are served by `server`; nothing is announced. */
+  private acceptMux(id: number, server: grpc.Server, mux: BrokerMux): BrokerListener {
+    const injector = server.createConnectionInjector(this.opts.serverCredentials?.() ?? grpc.ServerCredentials.createInsecure());
+    const unlisten = mux.listen(id, (stream) => injector.injectConnection(stream));
+    const listener: BrokerListener = {
+      id,
+      server,
+      close: () => {
+        if (!this.listeners.delete(listener)) return;
+        this.muxListeners.delete(id);
+        unlisten();
+        injector.destroy();
+        server.forceShutdown();
+      },
+    };
+    this.listeners.add(listener);
+    this.muxListeners.add(id);
+    if (this.knocks.delete(id)) this.answerKnock(id);
+    return listener;
+  }
+
+  /** Lets the mux route the next stream to listener `id` and acks the knock. */
+  private answerKnock(id: number): void {
+    const error = this.opts.mux!.acceptKnock(id);
+    this.announce(
+      create(ConnInfoSchema, { serviceId: id, knock: create(ConnInfo_KnockSchema, { knock: true, ack: true, error }) }),
+    );
+  }
+
   /** `accept(id)` and serve `services` on it until the listener or broker closes. */
   async acceptAndServe(id: number, services: Iterable<ServiceRegistration>): Promise<BrokerListener> {
     const listener = await this.accept(id);
@@ -158,6 +218,7 @@ export class Broker {
    * grpc-js Client, for `createClient`). The broker closes it on `close()`.
    */
   async dial(id: number, opts: { timeoutMs?: number; channelOptions?: grpc.ChannelOptions } = {}): Promise<grpc.Client> {
+    if (this.opts.mux) return this.track(this.dialMux(id, this.opts.mux, opts));
     const info = await this.waitFor(id, opts.timeoutMs ?? this.opts.dialTimeoutMs ?? 5000);
     if (info.network !== "unix" && info.network !== "tcp") {
       throw new BrokerError("UNKNOWN_ADDRESS_TYPE", id, `unknown address type: ${info.address} (broker id ${id})`);
@@ -165,10 +226,83 @@ export class Broker {
     let addr: NetAddr = { network: info.network, address: info.address };
     if (this.opts.translateIncoming) addr = this.opts.translateIncoming(addr);
     grpcTarget(addr);
-    const ch = dialChannel(addr, {
-      credentials: this.opts.channelCredentials?.(),
-      channelOptions: opts.channelOptions,
-    });
+    return this.track(
+      dialChannel(addr, {
+        credentials: this.opts.channelCredentials?.(),
+        channelOptions: opts.channelOptions,
+      }),
+    );
+  }
+
+  /**
+   * Mux mode: a channel whose every (re)connect knocks on `id`, waits for
+   * the ack (5 s) and opens a stream, as go-plugin's muxDial does. The first
+   * connect happens here, so a refused knock fails the dial.
+   */
+  private async dialMux(id: number, mux: BrokerMux, opts: { timeoutMs?: number }): Promise<grpc.Client> {
+    const timeoutMs = opts.timeoutMs ?? this.opts.dialTimeoutMs ?? 5000;
+    const connect = () => {
+      const run = this.dialQueue.then(() => this.knockAndOpen(id, mux, timeoutMs));
+      this.dialQueue = run.catch(() => {});
+      return run;
+    };
+    const first = await connect();
+    let pending: typeof first | undefined = first;
+    const channel = duplexChannel(
+      () => {
+        if (pending) {
+          const s = pending;
+          pending = undefined;
+          return Promise.resolve(s);
+        }
+        return connect();
+      },
+      { tls: this.opts.muxTls?.(), target: `broker-${id}` },
+    );
+    const close = channel.close.bind(channel);
+    channel.close = () => {
+      pending?.destroy();
+      pending = undefined;
+      close();
+    };
+    return channel;
+  }
+
+  private async knockAndOpen(id: number, mux: BrokerMux, timeoutMs: number) {
+    if (this.closed) throw new BrokerError("CLOSED", id, `broker closed: cannot dial id ${id}`);
+    this.announce(create(ConnInfoSchema, { serviceId: id, knock: create(ConnInfo_KnockSchema, { knock: true }) }));
+    let ack: ConnInfo;
+    try {
+      ack = await this.waitFor(id, timeoutMs);
+    } catch (err) {
+      if (err instanceof BrokerError && err.code === "DIAL_TIMEOUT") {
+        throw new BrokerError(
+          "DIAL_TIMEOUT",
+          id,
+          `failed to knock before dialling client: timeout waiting for multiplexing knock handshake on id ${id}`,
+        );
+      }
+      throw err;
+    }
+    const k = ack.knock;
+    if (!k?.knock || !k.ack) {
+      throw new BrokerError(
+        "KNOCK_FAILED",
+        id,
+        `failed to knock before dialling client: handshake failed for multiplexing on id ${id}; expected knock and ack, but got ${JSON.stringify(k ?? null)}`,
+      );
+    }
+    if (k.error) {
+      throw new BrokerError("KNOCK_FAILED", id, `failed to knock before dialling client: failed to knock for id ${id}: ${k.error}`);
+    }
+    return mux.open();
+  }
+
+  /** Keeps `ch` for `close()`; its own close() forgets it. */
+  private track(ch: grpc.Client): grpc.Client;
+  private track(ch: Promise<grpc.Client>): Promise<grpc.Client>;
+  private track(ch: grpc.Client | Promise<grpc.Client>): grpc.Client | Promise<grpc.Client> {
+    if (ch instanceof Promise) return ch.then((c) => this.track(c));
     this.channels.add(ch);
     const close = ch.close.bind(ch);
     ch.close = () => {
@@ -203,6 +337,7 @@ export class Broker {
         for (const w of e.waiters) w(new BrokerError("CLOSED", id, `broker closed while dialing id ${id}`));
       }
       this.pending.clear();
+      this.knocks.clear();
       this.outbox.length = 0;
     }
     for (const ch of [...this.channels]) {

@@ -6,6 +6,8 @@ import { tlsFromPem } from "./tls.js";
 export interface ClientTls {
   channelCredentials(): grpc.ChannelCredentials;
   serverCredentials(): grpc.ServerCredentials;
+  /** Dialing TLS as node:tls options, for connections over mux streams. */
+  connectionOptions?(): import("node:tls").ConnectionOptions;
   /** AutoMTLS: the host certificate PEM passed in PLUGIN_CLIENT_CERT. */
   certPem?: string;
   /** AutoMTLS: the same TLS, now trusting the plugin's certificate from the handshake. */

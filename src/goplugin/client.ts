@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import type { Writable } from "node:stream";
 import { Broker } from "../broker/broker.js";
+import { ClientMux } from "../broker/mux.js";
+import { duplexChannel } from "../rpc/duplex-channel.js";
 import { GRPCBroker, type ConnInfo } from "../gen/plugin/grpc_broker_pb.js";
 import { GRPCController } from "../gen/plugin/grpc_controller_pb.js";
 import { GRPCStdio, StdioData_Channel } from "../gen/plugin/grpc_stdio_pb.js";
@@ -76,6 +78,12 @@ export interface ClientConfig {
   broker?: { dialTimeoutMs?: number; pendingTtlMs?: number };
   /** Grace between Shutdown and SIGKILL; 2 s like go-plugin. */
   killGraceMs?: number;
+  /**
+   * go-plugin's GRPCBrokerMultiplex: ask the plugin to carry the main
+   * connection and every brokered one as yamux streams of one connection
+   * (PLUGIN_MULTIPLEX_GRPC=true); a plugin that cannot is refused at start.
+   */
+  grpcBrokerMultiplex?: boolean;
   /** Checksum the executable must match before it is run (go-plugin's SecureConfig). */
   secureConfig?: SecureConfig;
   /** How the plugin process is run; default `spawnRunner({ killWithHost })`. */
@@ -127,6 +135,7 @@ export class Client implements ManagedProcess, AsyncDisposable {
   /** Why the process never ran (spawn error), when it did not. */
   private spawnError?: Error;
   private tlsState?: ClientTls;
+  private mux?: ClientMux;
   exitCode: number | null = null;
   exitSignal: NodeJS.Signals | null = null;
   /** True once Kill had to use SIGKILL. */
@@ -234,6 +243,7 @@ export class Client implements ManagedProcess, AsyncDisposable {
     env[ENV.minPort] = String(bothZero ? 10000 : (c.minPort ?? 0));
     env[ENV.maxPort] = String(bothZero ? 25000 : (c.maxPort ?? 0));
     env[ENV.protocolVersions] = [...this.sets.keys()].join(",");
+    if (c.grpcBrokerMultiplex) env[ENV.multiplexGRPC] = "true";
     if (this.tlsState?.certPem) env[ENV.clientCert] = this.tlsState.certPem;
     if (this.socketDir) env[ENV.unixSocketDir] = this.socketDir;
     if (c.unixSocketConfig?.group) env[ENV.unixSocketGroup] = c.unixSocketConfig.group;
@@ -319,6 +329,7 @@ export class Client implements ManagedProcess, AsyncDisposable {
         ? `plugin ${this.name} never started: ${this.spawnError.message}`
         : `plugin ${this.name} (pid ${proc.pid}) exited: ${this.describeExit()}`;
       this.releaseChannels(this.exitReason);
+      this.mux?.close();
     });
     this.logger.log({ level: "debug", message: "plugin started", name: "plugin", args: { path: c.cmd.command, pid: proc.pid } });
 
@@ -367,6 +378,7 @@ export class Client implements ManagedProcess, AsyncDisposable {
       this.handshake = parseHandshakeLine(outcome.kind === "line" ? outcome.line : outcome.rest!, {
         versions: [...this.sets.keys()],
         allowedProtocols: c.allowedProtocols ?? ["grpc"],
+        mux: c.grpcBrokerMultiplex,
       });
       if (this.handshake.protocol !== "grpc") {
         throw new PluginError("UNSUPPORTED_PROTOCOL", `unknown server protocol: ${this.handshake.protocol}`);
@@ -394,22 +406,34 @@ export class Client implements ManagedProcess, AsyncDisposable {
     const h = this.handshake!;
     const tls = this.tlsState;
     let channel: grpc.Client;
-    try {
-      channel = dialChannel(h.addr, {
-        credentials: tls?.channelCredentials(),
-        channelOptions: this.config.channelOptions,
+    if (this.config.grpcBrokerMultiplex) {
+      // One connection, dialled now as Go does; the main channel takes a new stream per (re)connect.
+      const mux = new ClientMux(h.addr, {
+        log: (message) => this.logger.log({ level: message.startsWith("[ERR]") ? "error" : "debug", message, name: "plugin.yamux", args: {} }),
       });
-    } catch (err) {
-      throw new PluginError(
-        "CONNECT_FAILED",
-        `cannot dial plugin ${this.name} at ${h.addr.network} address "${quoteForError(h.addr.address)}": ${quoteForError((err as Error).message)}`,
-        { cause: err },
-      );
+      this.mux = mux;
+      mux.connect().catch(() => {});
+      channel = duplexChannel(() => mux.open(), { tls: tls?.connectionOptions?.(), target: "plugin" });
+    } else {
+      try {
+        channel = dialChannel(h.addr, {
+          credentials: tls?.channelCredentials(),
+          channelOptions: this.config.channelOptions,
+        });
+      } catch (err) {
+        throw new PluginError(
+          "CONNECT_FAILED",
+          `cannot dial plugin ${this.name} at ${h.addr.network} address "${quoteForError(h.addr.address)}": ${quoteForError((err as Error).message)}`,
+          { cause: err },
+        );
+      }
     }
     const broker = new Broker({
       listen: { socketDir: this.socketDir, socketGroup: this.config.unixSocketConfig?.group },
       serverCredentials: tls && (() => tls.serverCredentials()),
       channelCredentials: tls && (() => tls.channelCredentials()),
+      mux: this.mux,
+      muxTls: tls?.connectionOptions && (() => tls.connectionOptions!()),
       ...this.config.broker,
     });
     const signal = this.streams.signal;
@@ -497,10 +521,11 @@ export class Client implements ManagedProcess, AsyncDisposable {
     if (protocol) {
       protocol.broker.close();
       await createClient(GRPCController, protocol.channel)
-        .shutdown({}, { deadline })
+        .shutdown({}, { deadline: new Date(deadline) })
         .catch(() => {});
       this.streams.abort();
       this.releaseChannels(killed, Code.CANCELLED);
+      // The mux connection stays until the plugin is gone: closing it first would fail its Shutdown mid-way.
       const graceful = await Promise.race([this.done.then(() => true), delay(Math.max(0, deadline - Date.now())).then(() => false)]);
       if (graceful) {
         this.logger.log({ level: "debug", message: "plugin exited", name: "plugin", args: {} });
@@ -511,9 +536,11 @@ export class Client implements ManagedProcess, AsyncDisposable {
     } else {
       this.streams.abort();
       this.releaseChannels(killed, Code.CANCELLED);
+      this.mux?.close();
       this.killNow();
     }
     await this.done;
+    this.mux?.close();
     this.removeSocketDir();
   }
 

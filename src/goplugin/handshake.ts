@@ -151,7 +151,7 @@ function decodeServerCert(field: string): Buffer {
   return der;
 }
 
-function parseGoBool(s: string): boolean | undefined {
+export function parseGoBool(s: string): boolean | undefined {
   if (["1", "t", "T", "TRUE", "true", "True"].includes(s)) return true;
   if (["0", "f", "F", "FALSE", "false", "False"].includes(s)) return false;
   return undefined;

@@ -5,10 +5,11 @@ import { GRPCBroker, type ConnInfo } from "../gen/plugin/grpc_broker_pb.js";
 import { HealthCheckResponse_ServingStatus } from "../gen/grpc/health/v1/health_pb.js";
 import { AsyncQueue } from "../rpc/async-queue.js";
 import { addServices, service, type ServiceRegistration } from "../rpc/server.js";
-import { bindServer, MAX_INT32, type BoundListener } from "../rpc/transport.js";
+import { bindNet, bindServer, MAX_INT32, type BoundListener } from "../rpc/transport.js";
+import { ServerMux } from "../broker/mux.js";
 import { controllerService } from "./controller.js";
 import { ENV, parsePortRange, parseProtocolVersions } from "./env.js";
-import { formatHandshakeLine, type HandshakeConfig } from "./handshake.js";
+import { formatHandshakeLine, parseGoBool, type HandshakeConfig } from "./handshake.js";
 import { HclogLogger } from "./hclog.js";
 import { GRPC_SERVICE_NAME, HealthServer } from "./health.js";
 import { negotiateVersion } from "./negotiate.js";
@@ -89,16 +90,36 @@ export async function serve(config: ServeConfig): Promise<void> {
     minPort: ports.min,
     maxPort: ports.max,
   };
-  const broker = new Broker({
-    listen,
-    serverCredentials: tls && (() => tls!.serverCredentials()),
-    channelCredentials: tls && (() => tls!.channelCredentials()),
-    ...config.broker,
-  });
   const server = new grpc.Server({
     "grpc.max_receive_message_length": config.maxRecvMsgSize ?? 4 * 1024 * 1024,
     "grpc.max_send_message_length": config.maxSendMsgSize ?? MAX_INT32,
     ...config.serverOptions,
+  });
+  // go-plugin: field 7 is sent whenever the host set the variable; mux runs only if it reads as true.
+  const muxField = !!env[ENV.multiplexGRPC];
+  let mux: { mux: ServerMux; raw: BoundListener } | undefined;
+  if (parseGoBool(env[ENV.multiplexGRPC] ?? "")) {
+    try {
+      const raw = await bindNet(listen);
+      const injector = server.createConnectionInjector(tls?.serverCredentials() ?? grpc.ServerCredentials.createInsecure());
+      const serverMux = new ServerMux(
+        raw.server,
+        (stream) => injector.injectConnection(stream),
+        (level, message) => (level === "error" ? log.error(message) : log.debug(message)),
+      );
+      mux = { mux: serverMux, raw };
+    } catch (err) {
+      log.error("plugin init error", { error: err as Error });
+      return exitWith("", 1);
+    }
+  }
+  const broker = new Broker({
+    listen,
+    serverCredentials: tls && (() => tls!.serverCredentials()),
+    channelCredentials: tls && (() => tls!.channelCredentials()),
+    mux: mux?.mux,
+    muxTls: tls && (() => tls!.connectionOptions()),
+    ...config.broker,
   });
   const health = new HealthServer();
   health.setStatus(GRPC_SERVICE_NAME, HealthCheckResponse_ServingStatus.SERVING);
@@ -123,14 +144,15 @@ export async function serve(config: ServeConfig): Promise<void> {
       registrations.push(...(await plugin.grpcServer({ broker })));
     }
     addServices(server, registrations);
-    bound = await bindServer(server, { ...listen, credentials: tls?.serverCredentials() });
+    bound = mux?.raw ?? (await bindServer(server, { ...listen, credentials: tls?.serverCredentials() }));
   } catch (err) {
     server.forceShutdown();
+    mux?.raw.release();
     log.error("plugin init error", { error: err as Error });
     return exitWith("", 1);
   }
   log.debug("plugin address", { network: bound.addr.network, address: bound.addr.address });
-  const line = formatHandshakeLine({ appVersion: version, addr: bound.addr, serverCertDer: tls?.certDer });
+  const line = formatHandshakeLine({ appVersion: version, addr: bound.addr, serverCertDer: tls?.certDer, muxField });
   writeSync(1, line + "\n");
   releaseStdout();
   stdio.install();
@@ -157,6 +179,7 @@ export async function serve(config: ServeConfig): Promise<void> {
   process.off("exit", release);
   server.forceShutdown();
   broker.close();
+  mux?.mux.close();
   bound.release();
   stdio.uninstall();
   if (config.exitProcess !== false) process.exit(0);

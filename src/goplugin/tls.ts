@@ -1,5 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
-import { checkServerIdentity, type PeerCertificate } from "node:tls";
+import { checkServerIdentity, type ConnectionOptions, type PeerCertificate } from "node:tls";
 import { X509Certificate } from "node:crypto";
 import { ENV } from "./env.js";
 import type { HclogLogger } from "./hclog.js";
@@ -9,6 +9,8 @@ import { generateCert } from "./mtls-cert.js";
 export interface ServerTls {
   serverCredentials(): grpc.ServerCredentials;
   channelCredentials(): grpc.ChannelCredentials;
+  /** The dialing side's TLS as node:tls options, for connections over mux streams. */
+  connectionOptions(): ConnectionOptions;
   /** DER of the plugin certificate to announce in the handshake (AutoMTLS only). */
   certDer?: Buffer;
 }
@@ -35,6 +37,13 @@ export function tlsFromPem(o: PemTlsOptions): ServerTls {
       grpc.credentials.createSsl(ca, key, cert, {
         checkServerIdentity: (_host: string, peer: PeerCertificate) => checkServerIdentity(name, peer),
       }),
+    connectionOptions: () => ({
+      ca,
+      cert,
+      key,
+      servername: name,
+      checkServerIdentity: (_host: string, peer: PeerCertificate) => checkServerIdentity(name, peer),
+    }),
   };
 }
 

@@ -1,5 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import { randomInt } from "node:crypto";
+import { createServer, type Server as NetServer } from "node:net";
 import { chmodSync, chownSync, existsSync, readFileSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -145,6 +146,61 @@ export async function bindServer(server: grpc.Server, opts: ListenOptions = {}):
     try {
       const bound = await bindAsync(server, `127.0.0.1:${port}`, creds);
       return { addr: { network: "tcp", address: `127.0.0.1:${bound}` }, release: () => {} };
+    } catch {
+      // try the next port
+    }
+  }
+  throw new TransportError("BIND_FAILED", `couldn't bind plugin TCP listener in ports ${min}..${max}`);
+}
+
+/**
+ * A plain listener bound like `bindServer` (same socket naming, group and
+ * port range), for carriers that run their own framing under gRPC (mux).
+ */
+export async function bindNet(opts: Omit<ListenOptions, "credentials"> = {}): Promise<BoundListener & { server: NetServer }> {
+  const network = opts.network ?? (process.platform === "win32" ? "tcp" : "unix");
+  const server = createServer();
+  const listen = (target: string | { host: string; port: number }) =>
+    new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(target as never, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  if (network === "unix") {
+    const path = newSocketPath(opts.socketDir || tmpdir());
+    try {
+      await listen(path);
+    } catch (err) {
+      throw new TransportError("BIND_FAILED", `couldn't bind unix socket ${path}: ${(err as Error).message}`);
+    }
+    const release = () => {
+      server.close();
+      try {
+        unlinkSync(path);
+      } catch {
+        // already gone
+      }
+    };
+    if (opts.socketGroup) {
+      try {
+        chownSync(path, -1, resolveGroup(opts.socketGroup));
+        chmodSync(path, 0o660);
+      } catch (err) {
+        release();
+        throw err;
+      }
+    }
+    return { server, addr: { network: "unix", address: path }, release };
+  }
+  const min = opts.minPort ?? 0;
+  const max = opts.maxPort ?? 0;
+  for (let port = min; port <= max; port++) {
+    try {
+      await listen({ host: "127.0.0.1", port });
+      const bound = (server.address() as { port: number }).port;
+      return { server, addr: { network: "tcp", address: `127.0.0.1:${bound}` }, release: () => server.close() };
     } catch {
       // try the next port
     }

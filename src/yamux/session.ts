@@ -44,6 +44,7 @@ export class YamuxSession implements StreamHost {
   private readonly reader = new FrameReader();
   private nextStreamId: number;
   private nextPingId = 0;
+  private framesReceived = 0;
   private keepAlive?: NodeJS.Timeout;
   private localGoAway = false;
   private remoteGoAway = false;
@@ -72,8 +73,10 @@ export class YamuxSession implements StreamHost {
     conn.on("error", (err) => this.close(err));
     if (this.opts.keepAliveIntervalMs > 0) {
       this.keepAlive = setInterval(() => {
+        const sent = this.framesReceived;
         this.ping().catch((err: Error) => {
-          if (!this.isClosed) {
+          // A peer whose frames keep arriving is alive; its ACK is queued behind data we have yet to read.
+          if (!this.isClosed && this.framesReceived === sent) {
             this.opts.log?.(`[ERR] yamux: keepalive failed: ${err.message}`);
             this.close(new YamuxSessionError("KEEPALIVE", "yamux: keepalive timeout"));
           }
@@ -174,6 +177,7 @@ export class YamuxSession implements StreamHost {
   /** Ends the session and every stream at once, and closes the connection. Idempotent. */
   close(err?: Error): void {
     if (this.closedWith) return;
+    if (err) this.opts.log?.(`[ERR] yamux: session closed: ${err.message}`);
     this.closedWith = err ?? new YamuxSessionError("SHUTDOWN", "yamux: session shutdown");
     clearInterval(this.keepAlive);
     for (const t of this.openTimers.values()) clearTimeout(t);
@@ -227,6 +231,7 @@ export class YamuxSession implements StreamHost {
       this.close(new YamuxSessionError("PROTOCOL", (err as Error).message));
       return;
     }
+    this.framesReceived += frames.length;
     for (const f of frames) {
       if (this.closedWith) return;
       this.onFrame(f);
