@@ -1,5 +1,6 @@
 // Failure paths found by fault injection (issue 10), kept fixed.
-import { Client, PluginError } from "../src/index.js";
+import { Client, Code, createClient, PluginError, RpcError, type ClientOf } from "../src/index.js";
+import { Test } from "./gen/grpctest/test_pb.js";
 import { statSync } from "node:fs";
 import { goPluginCmd, processAlive, TEST_HANDSHAKE, tsPluginCmd } from "./helpers.js";
 
@@ -89,3 +90,34 @@ test("a TS plugin's socket and the host's brokered sockets are 0600 even under u
     await client.kill();
   }
 });
+
+test("keepalive settles a half-dead connection: a frozen Go plugin's pending stream fails UNAVAILABLE", async () => {
+  // The default ping interval (310 s) is set by grpc-go's enforcement policy; a test shortens it.
+  const client = new Client({
+    handshakeConfig: TEST_HANDSHAKE,
+    plugins: { test: { grpcClient: ({ channel }) => createClient(Test, channel) } },
+    cmd: goPluginCmd(),
+    stdin: "ignore",
+    logger: quiet,
+    channelOptions: { "grpc.keepalive_time_ms": 1000, "grpc.keepalive_timeout_ms": 1000 },
+    killGraceMs: 200,
+  });
+  try {
+    const test = await client.dispense<ClientOf<typeof Test>>("test");
+    const never = (async function* () {
+      yield { Input: 1 };
+      await new Promise(() => {});
+    })();
+    const stream = test.stream(never)[Symbol.asyncIterator]();
+    expect((await stream.next()).value).toMatchObject({ Output: 1 });
+    process.kill(client.pid!, "SIGSTOP");
+    const t0 = Date.now();
+    const err = await stream.next().catch((e) => e);
+    expect(err).toBeInstanceOf(RpcError);
+    expect(err.code).toBe(Code.UNAVAILABLE);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+  } finally {
+    if (client.pid) process.kill(client.pid, "SIGCONT");
+    await client.kill();
+  }
+}, 30_000);
