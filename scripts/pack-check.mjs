@@ -29,6 +29,9 @@ const lockVersion = (name) => {
   return v;
 };
 
+/** The oldest TypeScript the README names for the declarations. */
+const MIN_TYPESCRIPT = "5.7.3";
+
 const failures = [];
 const fail = (msg) => failures.push(msg);
 const step = (msg) => console.error(`pack-check: ${msg}`);
@@ -80,7 +83,9 @@ try {
     /\.tsbuildinfo$/,
   ];
   for (const f of files) if (forbidden.some((re) => re.test(f))) fail(`test-only or build file packed: ${f}`);
-  for (const f of ["LICENSE", "README.md", "proto/plugin/LICENSE", "proto/grpc/LICENSE", "proto/loop/LICENSE"]) {
+  // Each folder of vendored protos carries its upstream licence.
+  const protoDirs = new Set([...files].filter((f) => f.startsWith("proto/")).map((f) => `proto/${f.split("/")[1]}/LICENSE`));
+  for (const f of ["LICENSE", "README.md", ...protoDirs]) {
     if (!files.has(f)) fail(`${f} is not packed`);
   }
 
@@ -152,11 +157,26 @@ try {
   step("buf generate with the README's buf.gen.yaml");
   run("npx", ["--no-install", "buf", "generate"], { cwd: proj });
 
-  step("(b) tsc, module nodenext");
-  try {
-    run(bin("tsc"), ["-p", "tsconfig.json"], { cwd: proj, stdio: ["ignore", "inherit", "inherit"] });
-  } catch {
-    fail("tsc reported errors in the user project");
+  // The oldest TypeScript the README promises: the declarations use Uint8Array<…> (5.7).
+  const tsMin = join(work, "ts-min");
+  mkdirSync(tsMin);
+  writeFileSync(join(tsMin, "package.json"), '{ "private": true }\n');
+  execFileSync("npm", ["install", "--prefix", tsMin, "--no-save", "--no-audit", "--no-fund", "--loglevel=error", `typescript@${MIN_TYPESCRIPT}`], {
+    stdio: ["ignore", process.stderr, "inherit"],
+  });
+  const tscs = [
+    [bin("tsc"), "module nodenext", []],
+    [bin("tsc"), "module node16", ["--module", "node16", "--moduleResolution", "node16"]],
+    [bin("tsc"), "moduleResolution bundler", ["--module", "esnext", "--moduleResolution", "bundler"]],
+    [join(tsMin, "node_modules", ".bin", "tsc"), `module nodenext, TypeScript ${MIN_TYPESCRIPT}`, []],
+  ];
+  for (const [tsc, what, extra] of tscs) {
+    step(`(b) tsc, ${what}`);
+    try {
+      run(tsc, ["-p", "tsconfig.json", ...extra], { cwd: proj, stdio: ["ignore", "inherit", "inherit"] });
+    } catch {
+      fail(`tsc (${what}) reported errors in the user project`);
+    }
   }
 
   const runtimes = [process.execPath, ...extraMajors.map((m) => nodeRuntime(m))];
