@@ -17,6 +17,8 @@ export const TS_PLUGIN = join(BUILD, "ts-plugin.mjs");
 /** LOOP median round hosts (Go: interop/loop/cmd/host; TS: bench/loop-ts-host.ts) and chainlink-common's test plugin. */
 export const LOOP_GO_HOST = join(ROOT, "interop", ".bin", "loop-host");
 export const LOOP_TS_HOST = join(BUILD, "loop-ts-host.mjs");
+/** LOOP recovery (SIGKILL → next GetChainStatus): Go's `loop-host -recover N`, TS's bench/loop-ts-recovery.ts. */
+export const LOOP_TS_RECOVERY = join(BUILD, "loop-ts-recovery.mjs");
 export const LOOP_PLUGIN = join(ROOT, "interop", ".bin", "loop-test-plugin");
 
 export type Side = "go" | "ts";
@@ -32,6 +34,7 @@ export function buildBundles(): void {
     ["test/fixtures/ts-plugin.ts", TS_PLUGIN],
     ["bench/ts-host.ts", TS_HOST],
     ["bench/loop-ts-host.ts", LOOP_TS_HOST],
+    ["bench/loop-ts-recovery.ts", LOOP_TS_RECOVERY],
   ] as const) {
     execFileSync(
       esbuild,
@@ -39,7 +42,7 @@ export function buildBundles(): void {
       { cwd: ROOT, stdio: "inherit" },
     );
   }
-  for (const f of [GO_HOST, GO_PLUGIN, TS_HOST, TS_PLUGIN, LOOP_GO_HOST, LOOP_TS_HOST, LOOP_PLUGIN]) {
+  for (const f of [GO_HOST, GO_PLUGIN, TS_HOST, TS_PLUGIN, LOOP_GO_HOST, LOOP_TS_HOST, LOOP_TS_RECOVERY, LOOP_PLUGIN]) {
     if (!existsSync(f)) throw new Error(`missing ${f} (run node scripts/interop-build.mjs)`);
   }
 }

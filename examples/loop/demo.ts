@@ -25,6 +25,8 @@ function onEvent(e: LoopEvent) {
   const arrow = { launch: "▶", serve: "⇠ host serves", dial: "⇢ host dials", rpc: "→", close: "■", down: "✗ down:", relaunch: "↻ launching", up: "● up:" }[e.kind];
   const where = e.id === undefined || e.kind === "rpc" ? "" : e.kind === "serve" || e.kind === "dial" ? ` on broker id ${e.id}` : ` generation ${e.id}`;
   if (e.kind === "relaunch" && e.ms === 0 && e.id === 1) return; // the first launch is the "▶" line
+  if (e.kind === "relaunch") return console.log(`${at()}  ↻ relaunching ${e.name}${where} after ${e.ms} ms`);
+  if (e.kind === "down") e = { ...e, detail: e.detail?.split("; last stderr")[0] };
   console.log(`${at()}  ${arrow} ${e.name}${where}${e.detail ? `  ${e.detail}` : ""}${e.ms !== undefined ? `  (${e.ms.toFixed(1)} ms)` : ""}`);
 }
 const pluginLogs: LogEntry[] = [];
@@ -104,6 +106,12 @@ try {
   check("ShouldTransmitAcceptedReport", transmit, String(transmit));
   console.log(`\nreport bytes: ${hex(report.report)}\naccept: ${accept}, transmit: ${transmit}`);
   await plugin.close();
+
+  // A crash: the relayer is SIGKILLed; the host relaunches it, serves its keystores again, re-runs NewRelayer.
+  console.log(`\n${at()}  ☠ SIGKILL relayer plugin (pid ${relayer.client?.pid})`);
+  process.kill(relayer.client!.pid!, "SIGKILL");
+  const again = await relayer.getChainStatus({ deadline: 10_000 });
+  check("Relayer.GetChainStatus after the crash", again.id === "some_chain" && relayer.plugin.generation === 2, `${JSON.stringify(again)} from generation ${relayer.plugin.generation}`);
 } catch (err) {
   failures++;
   console.error(`${at()}  ✗ ${(err as Error).message}`);

@@ -221,7 +221,8 @@ export class PluginService<S> implements AsyncDisposable {
       await gen?.release("closed");
       this.latest?.client && (await this.latest.client.kill());
       await Promise.all(this.exits);
-      this.event({ kind: "close", name: this.name, detail: gen ? this.exitReason(gen.client) : "never launched" });
+      const c = gen?.client;
+      this.event({ kind: "close", name: this.name, detail: c ? `generation ${gen.number}, exit ${c.exitCode ?? c.exitSignal}` : "never launched" });
     })();
     return this.closed;
   }
