@@ -12,6 +12,8 @@ import { Code, createClient, RpcError } from "../src/index.js";
 import { MedianService } from "../src/loop/host/median-service.js";
 import { RelayerService, type RelayerServiceConfig } from "../src/loop/host/relayer-service.js";
 import { ContractReaderClient, Confidence } from "../src/loop/services/contract-reader.js";
+import { InMemoryCapabilitiesRegistry } from "../src/loop/services/capabilities-registry.js";
+import { LoopServiceClient, loopServiceServer } from "../src/loop/services/service.js";
 import { MedianContractClient, OnchainConfigCodecClient, ReportCodecClient } from "../src/loop/services/median-provider.js";
 import type { LogEntry } from "../src/goplugin/logger.js";
 import { Codec } from "../src/gen/loop/internal/codec/codec_pb.js";
@@ -310,6 +312,39 @@ describe("TS LOOP host × TS relayer plugin × Go median plugin", () => {
     const started = s.logs.find((e) => e.message === "Started" && e.name?.endsWith("staticMedianProvider"));
     expect(started?.level).toBe("info");
     expect(started?.args).not.toHaveProperty("logger");
+  });
+
+  test("the host's in-memory capabilities registry, called by the TS relayer over the broker (every RPC)", async () => {
+    const bytes32 = (b: number) => new Uint8Array(32).fill(b);
+    const don = { id: 1, name: "workflow", members: [bytes32(1), bytes32(2)], f: 1, configVersion: 3, families: ["a"], config: Uint8Array.of(9) };
+    const node = { peerId: bytes32(1), nodeOperatorId: 42, signer: bytes32(5), encryptionPublicKey: bytes32(6), workflowDon: don, capabilityDons: [don] };
+    const registry = new InMemoryCapabilitiesRegistry()
+      .setLocalNode(node)
+      .setDONs("cap@1.0.0", [{ don, nodes: [node] }])
+      .setConfig("cap@1.0.0", 1, { localOnly: true, restrictedKeys: ["k"], remoteConfig: { case: "remoteTargetConfig", value: {} } })
+      .register({ id: "cap@1.0.0", kind: "executable", services: [loopServiceServer({ close() {}, ready() {}, healthReport: () => ({ "cap@1.0.0": "" }) })] });
+    const s = setup({ capabilitiesRegistry: registry, extraEnv: { TS_RELAYER_REGISTRY: "cap@1.0.0" } });
+    try {
+      const seen = JSON.parse((await s.relayer.getChainStatus()).config);
+      expect(seen).toEqual({
+        localNode: { peerId: "01".repeat(32), operator: 42, signer: "05".repeat(32), workflowDon: "workflow", f: 1 },
+        nodeByPeerId: 42,
+        donsForCapability: [{ id: 1, members: 2, nodes: 1 }],
+        configForCapability: { localOnly: true, restrictedKeys: ["k"], remote: "remoteTargetConfig" },
+        get: { kind: "executable", health: { "cap@1.0.0": "" } },
+        list: 1,
+        add: "added",
+        remove: "removed",
+        getAfterRemove: { error: "capability not found with id cap@1.0.0" },
+      });
+      // The capability the relayer added is a live connection the host can call.
+      expect(registry.added.map((c) => c.kind)).toEqual(["executable"]);
+      expect(await new LoopServiceClient(registry.added[0].channel).healthReport()).toEqual({ tsRelayerCapability: "" });
+    } finally {
+      await s.relayer.close();
+    }
+    expect(processesMatching(s.marker)).toEqual([]);
+    expect(readdirSync(s.socketDir)).toEqual([]);
   });
 
   test("NewRelayer's checks with Go's error texts: config, keystore accounts, CSA keystore accounts", async () => {

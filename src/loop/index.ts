@@ -30,6 +30,19 @@ export type { RelayArgs, PluginArgs, ChainStatus, ChainInfo, NodeStatus, Relayer
 export { PluginMedianClient, pluginMedianServer, type MedianFactoryArgs, type MedianPluginImpl } from "./services/median.js";
 export { ProviderConnection } from "./services/provider-connection.js";
 export { KeystoreClient, keystoreServer, type Keystore } from "./services/keystore.js";
+export {
+  CapabilitiesRegistryClient,
+  capabilitiesRegistryServer,
+  InMemoryCapabilitiesRegistry,
+  ExecuteAPIType,
+  type CapabilitiesRegistry,
+  type CapabilityNode,
+  type CapabilityKind,
+  type DON,
+  type DONWithNodes,
+  type LocalCapability,
+  type RemoteCapability,
+} from "./services/capabilities-registry.js";
 export { DataSourceClient, dataSourceServer, type DataSource } from "./services/datasource.js";
 export { ErrorLogClient, errorLogServer, type ErrorLog } from "./services/errorlog.js";
 export {

@@ -5,6 +5,7 @@ import type { CallOptions } from "../../rpc/client.js";
 import type { ServiceRegistration } from "../../rpc/server.js";
 import { LOOP_HANDSHAKES } from "../handshake.js";
 import { keystoreServer, type Keystore } from "../services/keystore.js";
+import { capabilitiesRegistryServer, InMemoryCapabilitiesRegistry, type CapabilitiesRegistry } from "../services/capabilities-registry.js";
 import { ProviderConnection } from "../services/provider-connection.js";
 import { PluginRelayerClient, RelayerClient, type PluginArgs, type RelayArgs } from "../services/relayer.js";
 import { LoopServiceClient } from "../services/service.js";
@@ -18,8 +19,8 @@ export interface RelayerServiceConfig extends LoopLaunchConfig {
   config: string;
   keystore: Keystore;
   csaKeystore: Keystore;
-  /** Services for the capabilities-registry id; none (every call UNIMPLEMENTED) by default. */
-  capabilitiesRegistry?: ServiceRegistration[];
+  /** The registry served on the capabilities-registry id; an empty InMemoryCapabilitiesRegistry by default. */
+  capabilitiesRegistry?: CapabilitiesRegistry;
   /** Relaunch, ping and backoff settings; Go's defaults otherwise. */
   supervision?: SupervisionOptions;
 }
@@ -76,7 +77,8 @@ export class RelayerService implements AsyncDisposable {
       return id;
     };
     const keystore = await serve("Keystore", [keystoreServer(this.cfg.keystore)]);
-    const capabilityRegistry = await serve("CapabilitiesRegistry", this.cfg.capabilitiesRegistry ?? []);
+    const registry = (this.cfg.capabilitiesRegistry ??= new InMemoryCapabilitiesRegistry());
+    const capabilityRegistry = await serve("CapabilitiesRegistry", [capabilitiesRegistryServer(registry, gen.broker, (r) => gen.own(r))]);
     const csaKeystore = await serve("CSAKeystore", [keystoreServer(this.cfg.csaKeystore)]);
     const id = await traced(ev, { kind: "rpc", name: "PluginRelayer/NewRelayer" }, () =>
       new PluginRelayerClient(gen.channel).newRelayer(this.cfg.config, { keystore, capabilityRegistry, csaKeystore }),

@@ -11,6 +11,7 @@ import { createClient, type CallOptions, type ClientOf } from "../../rpc/client.
 import { service, type ServiceRegistration } from "../../rpc/server.js";
 import { Code, RpcError } from "../../rpc/status.js";
 import { KeystoreClient } from "./keystore.js";
+import { CapabilitiesRegistryClient } from "./capabilities-registry.js";
 import { loopServiceServer, type LoopService } from "./service.js";
 import { contractReaderServer, type ContractReader } from "./contract-reader.js";
 import { contractWriterServer, type ContractWriter } from "./contract-writer.js";
@@ -257,7 +258,7 @@ export class PluginRelayerClient {
 
 /** Plugin side of `loop.PluginRelayer`: dials the host's keystores, serves the new relayer. */
 export function pluginRelayerServer(
-  impl: { newRelayer(config: string, keystore: KeystoreClient, csaKeystore: KeystoreClient, capabilityRegistry: grpc.Client): Promise<RelayerImpl> },
+  impl: { newRelayer(config: string, keystore: KeystoreClient, csaKeystore: KeystoreClient, capabilitiesRegistry: CapabilitiesRegistryClient): Promise<RelayerImpl> },
   broker: Broker,
 ): ServiceRegistration {
   return service(PluginRelayerService, {
@@ -274,7 +275,7 @@ export function pluginRelayerServer(
       const [ks, csa, caps] = dialed;
       let relayer: RelayerImpl;
       try {
-        relayer = await impl.newRelayer(r.config, new KeystoreClient(ks), new KeystoreClient(csa), caps);
+        relayer = await impl.newRelayer(r.config, new KeystoreClient(ks), new KeystoreClient(csa), new CapabilitiesRegistryClient(caps, broker));
       } catch (e) {
         // As Go does: a refused NewRelayer (which a Go host retries) keeps none of its connections.
         closeDialed();
