@@ -45,7 +45,8 @@ export async function startKillCycles(o: CycleOptions): Promise<CycleResult> {
   const worker = async () => {
     while (next < o.cycles) {
       const i = next++;
-      const client = new Client({ handshakeConfig: TEST_HANDSHAKE, plugins: { test: {} }, cmd, autoMTLS: o.autoMTLS, stdin: "ignore", logger: { log() {} } });
+      // A generous grace: a graceful exit is expected even on a loaded machine.
+      const client = new Client({ handshakeConfig: TEST_HANDSHAKE, plugins: { test: {} }, cmd, autoMTLS: o.autoMTLS, stdin: "ignore", logger: { log() {} }, killGraceMs: 10_000 });
       try {
         await client.ping();
       } catch (e) {
