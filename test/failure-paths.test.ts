@@ -2,7 +2,7 @@
 import { Client, Code, createClient, PluginError, RpcError, type ClientOf } from "../src/index.js";
 import { Test } from "./gen/grpctest/test_pb.js";
 import { statSync } from "node:fs";
-import { goPluginCmd, processAlive, TEST_HANDSHAKE, tsPluginCmd } from "./helpers.js";
+import { goPluginCmd, processAlive, processesMatching, TEST_HANDSHAKE, tsPluginCmd } from "./helpers.js";
 
 const quiet = { log() {} };
 const fakePlugin = (printf: string) => ({ command: "/bin/sh", args: ["-c", `printf '${printf}'; exec sleep 60`] });
@@ -121,3 +121,24 @@ test("keepalive settles a half-dead connection: a frozen Go plugin's pending str
     await client.kill();
   }
 }, 30_000);
+
+test("a daemonised grandchild holding the plugin's pipes does not hold up kill() or the exit", async () => {
+  const marker = `9.${process.pid}`;
+  const client = new Client({
+    handshakeConfig: TEST_HANDSHAKE,
+    plugins: { test: {} },
+    cmd: { command: "/bin/sh", args: ["-c", `setsid sleep ${marker} & exec '${goPluginCmd().command}'`] },
+    stdin: "ignore",
+    logger: quiet,
+  });
+  try {
+    await client.ping();
+    const t0 = Date.now();
+    await client.kill();
+    // Shutdown, exit, then at most the 1 s pipe drain window: not the grandchild's 9 s.
+    expect(Date.now() - t0).toBeLessThan(6000);
+    expect(client.forceKilled).toBe(false);
+  } finally {
+    for (const pid of processesMatching(`sleep ${marker}`)) process.kill(pid, "SIGKILL");
+  }
+});

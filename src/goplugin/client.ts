@@ -104,6 +104,8 @@ export interface ClientProtocol {
 }
 
 const STDERR_TAIL = 20;
+/** How long the pipes may stay open after the process exited (a daemonised child holding them). */
+const PIPE_DRAIN_MS = 1000;
 /** Characters of each stderr line quoted in a start error. */
 const STDERR_LINE_SHOWN = 500;
 
@@ -312,7 +314,24 @@ export class Client implements ManagedProcess, AsyncDisposable {
       },
     );
     const firstLine = readFirstLine(proc.stdout);
-    this.closedPromise = Promise.all([exited, stderrDone, firstLine.eof]).then(() => {
+    const pipesDone = Promise.all([stderrDone, firstLine.eof]);
+    const gone = exited.then(() => {
+      // The plugin is gone: every call on its channels ends now, naming the exit.
+      this.streams.abort();
+      this.exitReason = this.spawnError
+        ? `plugin ${this.name} never started: ${this.spawnError.message}`
+        : `plugin ${this.name} (pid ${proc.pid}) exited: ${this.describeExit()}`;
+      this.releaseChannels(this.exitReason);
+      this.mux?.close();
+    });
+    this.closedPromise = gone.then(async () => {
+      // A daemonised grandchild can hold the pipes open for ever: drain briefly, then let go.
+      const drained = await Promise.race([pipesDone.then(() => true), delay(PIPE_DRAIN_MS).then(() => false)]);
+      if (!drained) {
+        proc.stdout.destroy();
+        proc.stderr.destroy();
+        await pipesDone;
+      }
       if (this.spawnError) {
         this.logger.log({ level: "error", message: "plugin failed to start", name: "plugin", args: { plugin: c.cmd.command, error: this.spawnError.message } });
       } else {
@@ -323,13 +342,6 @@ export class Client implements ManagedProcess, AsyncDisposable {
           args: { plugin: c.cmd.command, id: proc.pid, status: this.describeExit() },
         });
       }
-      // The plugin is gone: every call on its channels ends now, naming the exit.
-      this.streams.abort();
-      this.exitReason = this.spawnError
-        ? `plugin ${this.name} never started: ${this.spawnError.message}`
-        : `plugin ${this.name} (pid ${proc.pid}) exited: ${this.describeExit()}`;
-      this.releaseChannels(this.exitReason);
-      this.mux?.close();
     });
     this.logger.log({ level: "debug", message: "plugin started", name: "plugin", args: { path: c.cmd.command, pid: proc.pid } });
 
