@@ -131,6 +131,10 @@ async function tsSurface(relayer: RelayerService): Promise<Surface> {
       return { value: r.value, head: r.head ? { height: r.head.height, hash: r.head.hash, timestamp: r.head.timestamp } : null };
     });
     await record(out, "contract_reader/get_latest_value_unknown_read", () => cr.getLatestValue(readIdentifier(CONTRACT, "noSuchMethod"), Confidence.Unconfirmed, PARAMS));
+    // Bytes no Go client would send: an unknown VersionedBytes version; the reader keeps serving (the calls below).
+    await record(out, "contract_reader/get_latest_value_wrong_encoding", () =>
+      cr.rpc.getLatestValue({ readIdentifier: id, confidence: Confidence.Unconfirmed, params: { version: 7, data: Uint8Array.of(1, 2, 3) } }),
+    );
     await record(out, "contract_reader/batch_get_latest_values", async () => {
       const res = await cr.batchGetLatestValues([{ contract: CONTRACT, reads: [{ readName: READ_NAME, params: PARAMS }] }]);
       return res.flatMap((b) => b.results.map((r) => ({ contract: `${b.contract.address}/${b.contract.name}`, readName: r.readName, value: r.value, error: r.error ?? "" })));
@@ -280,6 +284,15 @@ const TS_RELAYER: Surface = {
   "contract_writer/close": { ok: true },
 };
 
+/** Calls only the TS host makes (a Go client cannot be made to send them). */
+const TS_HOST_ONLY: Surface = {
+  "contract_reader/get_latest_value_wrong_encoding": {
+    ok: false,
+    code: "Unknown",
+    error: "rpc error: code = Unknown desc = unsupported encoding version 7 for versionedData [1 2 3]",
+  },
+};
+
 // ---------------------------------------------------------------------------------------------
 // Running a cell.
 
@@ -377,7 +390,7 @@ describe("LOOP matrix: host × relayer × median, each a median round plus the r
     results.set(cellName(cell), r);
     expect(r.roundError).toBe("");
     expect(r.round).toBe(true);
-    expect(normalise(r.surface)).toEqual(cell.relayer === "go" ? GO_RELAYER : TS_RELAYER);
+    expect(normalise(r.surface)).toEqual({ ...(cell.relayer === "go" ? GO_RELAYER : TS_RELAYER), ...(cell.host === "ts" ? TS_HOST_ONLY : {}) });
     expect(r.leftovers).toBe(0);
   }, 150_000);
 });
