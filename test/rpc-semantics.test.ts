@@ -130,7 +130,7 @@ describe.each(ENGINES)("TS server (%s engine) under the grpc-go client", (engine
     big = await startTsServer(engine, join(dir.path, "big"), MAX);
     small = await startTsServer(engine, join(dir.path, "small"));
     const report = await runGoClient(join(dir.path, "big"), join(dir.path, "small"));
-    expect(report.length).toBe(17);
+    expect(report.length).toBe(18);
     const failed = report.filter((r) => !r.ok);
     if (engine === "h2") expect(failed).toEqual([]);
     // grpc-js's server words UNIMPLEMENTED its own way and accepts gzip; every other check passes.
@@ -198,11 +198,22 @@ describe.each(ENGINES)("TS client (%s engine) against the grpc-go server", (engi
     }
   });
 
-  test("deadline expires while the Go handler waits: DEADLINE_EXCEEDED both sides", async () => {
+  test("client deadline expires while the Go handler waits: DEADLINE_EXCEEDED; the handler's call ends", async () => {
     const err = await rejected(c.unary({}, { metadata: md({ "x-mode": "wait", "x-id": `dl-${engine}` }), deadline: 300 }));
     expect(err.code).toBe(Code.DEADLINE_EXCEEDED);
-    expect(await report(`dl-${engine}`)).toBe(String(Code.DEADLINE_EXCEEDED));
+    // Our reset at the deadline races the Go server's own timer; either ends the handler, as between Go peers.
+    expect([String(Code.DEADLINE_EXCEEDED), String(Code.CANCELLED)]).toContain(await report(`dl-${engine}`));
   });
+
+  // h2 only: the header is sent as given, with no client timer, so only the server's deadline can end the call.
+  (engine === "h2" ? test : (_n: string, _f: () => Promise<void>) => {})(
+    "server-side deadline (grpc-timeout, no client timer): the Go handler sees DEADLINE_EXCEEDED and says so",
+    async () => {
+      const err = await rejected(c.unary({}, { metadata: md({ "x-mode": "wait", "x-id": `dls-${engine}`, "grpc-timeout": "200m" }) }));
+      expect(err.code).toBe(Code.DEADLINE_EXCEEDED);
+      expect(await report(`dls-${engine}`)).toBe(String(Code.DEADLINE_EXCEEDED));
+    },
+  );
 
   test("the Go handler reads the deadline sent as grpc-timeout", async () => {
     const left = Number(Buffer.from((await c.unary({}, { metadata: md({ "x-mode": "deadline" }), deadline: 5000 })).value).toString());
@@ -361,4 +372,40 @@ describe("h2 engine: unknown method against grpc-go", () => {
       dir.remove();
     }
   }, 60_000);
+});
+
+describe("h2 engine over a duplex stream that is not a socket (as a multiplexed broker stream)", () => {
+  test("server.accept(stream) and new H2Channel(() => stream) carry unary and streaming calls", async () => {
+    const { Duplex } = await import("node:stream");
+    const pair = (): [InstanceType<typeof Duplex>, InstanceType<typeof Duplex>] => {
+      const a: InstanceType<typeof Duplex> = new Duplex({
+        read() {},
+        write: (chunk, _enc, cb) => (b.push(chunk), cb()),
+        final: (cb) => (b.push(null), cb()),
+      });
+      const b: InstanceType<typeof Duplex> = new Duplex({
+        read() {},
+        write: (chunk, _enc, cb) => (a.push(chunk), cb()),
+        final: (cb) => (a.push(null), cb()),
+      });
+      return [a, b];
+    };
+    const server = new H2Server();
+    addServices(server, [semanticsService(() => {})]);
+    const ch = new H2Channel(() => {
+      const [client, served] = pair();
+      server.accept(served);
+      return client;
+    });
+    try {
+      const c = createClient(Semantics, ch);
+      expect(Buffer.from((await c.unary({ value: Buffer.from("over a pipe") })).value).toString()).toBe("over a pipe");
+      let n = 0;
+      for await (const _ of c.serverStream({ value: Buffer.from("x") }, { metadata: md({ "x-count": "20" }) })) n++;
+      expect(n).toBe(20);
+    } finally {
+      ch.close();
+      server.forceShutdown();
+    }
+  });
 });

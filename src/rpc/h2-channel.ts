@@ -20,9 +20,8 @@ const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM, NGHTTP2_REFUSED_STREAM } = http
 /** Why each connection failed, for the UNAVAILABLE status of the calls it takes down. */
 const sessionErrors = new WeakMap<http2.ClientHttp2Session, Error>();
 
-function connectionError(stream: http2.ClientHttp2Stream): string | undefined {
-  const s = stream.session;
-  const e = s && sessionErrors.get(s as http2.ClientHttp2Session);
+function connectionError(session: http2.ClientHttp2Session): string | undefined {
+  const e = sessionErrors.get(session);
   return e ? `connection error: ${e.message}` : undefined;
 }
 
@@ -87,7 +86,7 @@ export class H2Channel {
   private readonly authority: string;
 
   constructor(
-    private readonly target: ChannelTarget,
+    readonly target: ChannelTarget,
     private readonly opts: H2ChannelOptions = {},
   ) {
     this.maxSend = opts.maxSendMessageLength ?? MAX_INT32;
@@ -110,13 +109,21 @@ export class H2Channel {
   private connection(): http2.ClientHttp2Session {
     const s = this.session;
     if (s && !s.closed && !s.destroyed) return s;
-    const session = http2.connect(this.authority, {
-      createConnection: () => this.openSocket(),
+    // The socket's own error comes before the session tears down its streams, so
+    // it is recorded there, for the UNAVAILABLE status of those streams.
+    const session: http2.ClientHttp2Session = http2.connect(this.authority, {
+      createConnection: () => {
+        const socket = this.openSocket();
+        socket.once("error", (err) => sessionErrors.set(session, err));
+        return socket;
+      },
       settings: { initialWindowSize: STREAM_WINDOW, enablePush: false },
       maxSessionMemory: SESSION_MEMORY_MB,
       peerMaxConcurrentStreams: 2 ** 31 - 1,
     });
-    session.on("connect", () => session.setLocalWindowSize(SESSION_WINDOW));
+    session.on("connect", () => {
+      if (!session.destroyed) session.setLocalWindowSize(SESSION_WINDOW);
+    });
     // A GOAWAY or failure retires the connection; its running calls end on their own.
     const retire = () => {
       if (this.session === session) this.session = undefined;
@@ -127,7 +134,7 @@ export class H2Channel {
     });
     session.on("close", retire);
     session.on("error", (err) => {
-      sessionErrors.set(session, err);
+      if (!sessionErrors.has(session)) sessionErrors.set(session, err);
       retire();
     });
     // Idle channels must not keep the process alive, as grpc-js's don't; calls in flight do.
@@ -216,6 +223,7 @@ export class ClientCall {
   private readonly onAbort?: () => void;
   private readonly signal?: AbortSignal;
   private readonly headers: http2.OutgoingHttpHeaders;
+  private session!: http2.ClientHttp2Session;
 
   constructor(
     private readonly channel: H2Channel,
@@ -242,7 +250,8 @@ export class ClientCall {
         return;
       }
       headers["grpc-timeout"] = encodeTimeout(left);
-      this.timer = setTimeout(() => this.cancel(Code.DEADLINE_EXCEEDED, "context deadline exceeded"), left);
+      // Past a timer's range (~24.8 days) the deadline is as good as none here; the peer still gets it.
+      if (left <= MAX_INT32) this.timer = setTimeout(() => this.cancel(Code.DEADLINE_EXCEEDED, "context deadline exceeded"), left);
     }
     if (!this.open()) return;
     if (opts.signal) {
@@ -262,6 +271,7 @@ export class ClientCall {
       return false;
     }
     this.stream = stream;
+    this.session = stream.session as http2.ClientHttp2Session;
     stream.on("response", (h, flags) => this.onResponse(h, flags));
     stream.on("data", (chunk: Buffer) => this.onData(chunk));
     stream.on("trailers", (h) => (this.trailers = h));
@@ -417,8 +427,13 @@ export class ClientCall {
     }
     const rst = stream.rstCode;
     if (rst === NGHTTP2_REFUSED_STREAM && this.retry()) return;
+    const session = this.session;
+    if (session.destroyed || sessionErrors.has(session)) {
+      // The connection went (peer gone, socket closed): as grpc-go, UNAVAILABLE.
+      return this.finish(Code.UNAVAILABLE, connectionError(session) ?? "connection closed", new grpc.Metadata());
+    }
     if (!this.responded && rst !== NGHTTP2_CANCEL) {
-      const why = connectionError(stream) ?? (rst ? `stream terminated by RST_STREAM with error code: ${rst}` : "connection closed");
+      const why = connectionError(this.session) ?? (rst ? `stream terminated by RST_STREAM with error code: ${rst}` : "connection closed");
       return this.finish(Code.UNAVAILABLE, why, new grpc.Metadata());
     }
     if (rst !== undefined && rst !== 0) {

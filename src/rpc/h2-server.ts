@@ -1,7 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import * as http2 from "node:http2";
-import type { Duplex } from "node:stream";
+import { addAbortSignal, type Duplex } from "node:stream";
 import { messageCodec } from "./codec.js";
 import { SESSION_MEMORY_MB, SESSION_WINDOW, STREAM_WINDOW } from "./h2-channel.js";
 import type { HandlerContext } from "./context.js";
@@ -29,7 +29,8 @@ export interface H2ServerOptions {
 type AnyImpl = (arg: unknown, ctx: HandlerContext) => unknown;
 
 interface Route {
-  method: DescMethod;
+  kind: DescMethod["methodKind"];
+  name: string;
   fn?: AnyImpl;
   de: (b: Buffer) => unknown;
   ser: (v: unknown) => Buffer;
@@ -46,6 +47,7 @@ export class H2Server {
   private readonly routes = new Map<string, Route>();
   private readonly serviceNames = new Set<string>();
   private readonly sessions = new Set<http2.ServerHttp2Session>();
+  private readonly streams = new Set<http2.ServerHttp2Stream>();
   private readonly h2: http2.Http2Server | http2.Http2SecureServer;
   private readonly maxRecv: number;
   private readonly maxSend: number;
@@ -75,9 +77,9 @@ export class H2Server {
       this.sessions.add(s);
       s.on("close", () => this.sessions.delete(s));
       s.on("error", () => {});
-      s.on("connect", () => s.setLocalWindowSize(SESSION_WINDOW));
+      s.on("connect", () => !s.destroyed && s.setLocalWindowSize(SESSION_WINDOW));
       // setLocalWindowSize needs the session connected; it usually already is.
-      if (!s.connecting) s.setLocalWindowSize(SESSION_WINDOW);
+      if (!s.connecting && !s.destroyed) s.setLocalWindowSize(SESSION_WINDOW);
     });
     this.h2.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) =>
       this.dispatch(stream, headers),
@@ -92,12 +94,21 @@ export class H2Server {
     this.serviceNames.add(desc.typeName);
     for (const m of desc.methods) {
       this.routes.set(`/${desc.typeName}/${m.name}`, {
-        method: m,
+        kind: m.methodKind,
+        name: m.name,
         fn: impl[m.localName] as AnyImpl | undefined,
         de: messageCodec(m.input).deserialize,
         ser: messageCodec(m.output).serialize as (v: unknown) => Buffer,
       });
     }
+  }
+
+  /** Registers a unary handler of raw message bytes on `path` (a proxy's relay). */
+  registerRaw(path: string, fn: (req: Buffer, ctx: HandlerContext) => Promise<Buffer>): void {
+    const svc = path.slice(1, path.lastIndexOf("/"));
+    this.serviceNames.add(svc);
+    const identity = (b: Buffer) => b;
+    this.routes.set(path, { kind: "unary", name: path.slice(path.lastIndexOf("/") + 1), fn: fn as AnyImpl, de: identity, ser: identity as (v: unknown) => Buffer });
   }
 
   /** Listens on a unix socket path, or on tcp `host:port` (port 0: any); resolves with the bound port (tcp). */
@@ -128,10 +139,18 @@ export class H2Server {
 
   /**
    * Graceful stop: no new connections, GOAWAY to every client, and calls in
-   * flight run to their end. Resolves when every connection is closed.
+   * flight run to their end, or for at most `graceMs`, after which the rest
+   * are reset (CANCEL) and each connection ends with a clean close. Resolves
+   * when every connection is closed.
    */
-  tryShutdown(): Promise<void> {
+  tryShutdown(graceMs = Infinity): Promise<void> {
     this.stopped = true;
+    if (Number.isFinite(graceMs)) {
+      const t = setTimeout(() => {
+        for (const st of this.streams) if (!st.destroyed) addAbortSignal(AbortSignal.abort(), st);
+      }, graceMs);
+      t.unref();
+    }
     const closed = [...this.sessions].map((s) => new Promise<void>((r) => (s.closed ? r() : (s.once("close", () => r()), s.close()))));
     const listener = new Promise<void>((r) => (this.listening ? this.h2.close(() => r()) : r()));
     return Promise.all([...closed, listener]).then(() => {});
@@ -146,13 +165,15 @@ export class H2Server {
 
   private dispatch(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
     stream.on("error", () => {});
+    this.streams.add(stream);
+    stream.once("close", () => this.streams.delete(stream));
     const ct = headers["content-type"];
     if (headers[":method"] !== "POST" || typeof ct !== "string" || !ct.startsWith("application/grpc")) {
       return trailersOnly(stream, Code.INTERNAL, `invalid gRPC request content-type ${JSON.stringify(ct ?? "")}`, 415);
     }
     const path = headers[":path"] ?? "";
     const route = this.routes.get(path);
-    if (route && !route.fn) return trailersOnly(stream, Code.UNIMPLEMENTED, `method ${route.method.name} not implemented`);
+    if (route && !route.fn) return trailersOnly(stream, Code.UNIMPLEMENTED, `method ${route.name} not implemented`);
     if (!route) {
       const slash = path.lastIndexOf("/");
       if (!path.startsWith("/") || slash <= 0) return trailersOnly(stream, Code.UNIMPLEMENTED, `malformed method name: ${JSON.stringify(path)}`);
@@ -255,7 +276,7 @@ class ServerCall implements HandlerContext {
     this.metadata = md;
     if (timeoutMs !== undefined) {
       this.deadline = new Date(Date.now() + timeoutMs);
-      this.timer = setTimeout(() => this.expire(), timeoutMs);
+      if (timeoutMs <= MAX_INT32) this.timer = setTimeout(() => this.expire(), timeoutMs);
     }
   }
 
@@ -283,7 +304,7 @@ class ServerCall implements HandlerContext {
   }
 
   run(): void {
-    const kind = this.route.method.methodKind;
+    const kind = this.route.kind;
     const streamingIn = kind === "client_streaming" || kind === "bidi_streaming";
     if (streamingIn) {
       this.requests = new Requests(this.stream);
@@ -330,7 +351,7 @@ class ServerCall implements HandlerContext {
 
   private start(arg: unknown): void {
     this.started = true;
-    const kind = this.route.method.methodKind;
+    const kind = this.route.kind;
     const fn = this.route.fn!;
     if (kind === "unary" || kind === "client_streaming") {
       let result: unknown;
@@ -411,8 +432,6 @@ class ServerCall implements HandlerContext {
       const s = this.stream;
       if (!this.pendingTrailers || s.closed) return;
       s.sendTrailers(this.pendingTrailers);
-      // As grpc-go: a client still sending after the status gets RST_STREAM(NO_ERROR), so the stream ends.
-      if (!s.readableEnded) s.once("finish", () => !s.closed && s.close(http2.constants.NGHTTP2_NO_ERROR));
     });
   }
 

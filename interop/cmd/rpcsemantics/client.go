@@ -137,13 +137,32 @@ func runClient(sock, small string) int {
 		return nil
 	})
 
-	check("deadline expires while the handler waits; the handler sees DEADLINE_EXCEEDED", func() error {
+	check("client deadline expires while the handler waits: DEADLINE_EXCEEDED; the handler's call ends", func() error {
 		ctx, cancel := context.WithTimeout(withMD(bg, "x-mode", "wait", "x-id", "deadline-unary"), 300*time.Millisecond)
 		defer cancel()
 		if err := expectCode(cc.Invoke(ctx, pathUnary, wrapperspb.Bytes(nil), new(wrapperspb.BytesValue)), codes.DeadlineExceeded, ""); err != nil {
 			return err
 		}
-		return expectRecord(cc, "deadline-unary", codes.DeadlineExceeded)
+		// The client resets the stream at its deadline, racing the server's own timer: either ends the handler.
+		got, err := report(cc, "deadline-unary")
+		if err != nil {
+			return err
+		}
+		if got != strconv.Itoa(int(codes.DeadlineExceeded)) && got != strconv.Itoa(int(codes.Canceled)) {
+			return fmt.Errorf("handler recorded %s", got)
+		}
+		return nil
+	})
+
+	check("server-side deadline (grpc-timeout, no client timer) expires: the handler sees DEADLINE_EXCEEDED, the status says so", func() error {
+		code, err := rawTimeoutCall(sock, "200m", "deadline-server")
+		if err != nil {
+			return err
+		}
+		if code != strconv.Itoa(int(codes.DeadlineExceeded)) {
+			return fmt.Errorf("grpc-status %q", code)
+		}
+		return expectRecord(cc, "deadline-server", codes.DeadlineExceeded)
 	})
 
 	check("handler reads its deadline", func() error {
