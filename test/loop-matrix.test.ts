@@ -94,6 +94,7 @@ const renderSequences = (seqs: Sequence[]) =>
 /** The TS host's side of interop/loop/cmd/host/surface.go: the same calls, the same order. */
 async function tsSurface(relayer: RelayerService): Promise<Surface> {
   const out: Surface = {};
+  await record(out, "relayer/chain_status", () => relayer.getChainStatus());
   const asError = (e: unknown) => (e instanceof Error ? e : new Error(String(e)));
   const cp = await relayer.newConfigProvider(F.RELAY_ARGS).catch(asError);
   await record(out, "config_provider/new", async () => {
@@ -194,6 +195,7 @@ function normalise(s: Surface): Surface {
 // What each relayer answers.
 
 const CONFIG_PROVIDER: Surface = {
+  "relayer/chain_status": { ok: true, value: { id: "some_chain", enabled: true, config: "" } },
   "config_provider/new": { ok: true },
   "config_provider/config_digest_prefix": { ok: true, value: "99" },
   "config_provider/config_digest": { ok: true, value: "0x000700000000000000000000000b000000000000000000000000000000000017" },

@@ -176,6 +176,31 @@ describe("Go LOOP host supervising the TS relayer plugin", () => {
   });
 });
 
+describe("Go LOOP host's capabilities registry × TS relayer plugin", () => {
+  test("the TS registry client against chainlink-common's registry server: node, DONs, config; Go's texts for what the Go registry lacks", async () => {
+    const marker = randomUUID();
+    const res = await runLoopHost(["-timeout", "60s", "-registry", "-surface", "-env", "TS_RELAYER_REGISTRY=cap@1.0.0", "-relayer-cmd", relayerArgv(marker).join(" ")]);
+    expect(res.error).toBe("");
+    const status = (res as unknown as { surface: Record<string, { ok: boolean; value: { config: string } }> }).surface["relayer/chain_status"];
+    expect(status.ok).toBe(true);
+    expect(JSON.parse(status.value.config)).toEqual({
+      localNode: { peerId: "01".repeat(32), operator: 42, signer: "05".repeat(32), workflowDon: "workflow", f: 1 },
+      nodeByPeerId: 42,
+      donsForCapability: [{ id: 1, members: 2, nodes: 1 }],
+      // chainlink-common's registry server does not put RestrictedKeys (nor RestrictedConfig) on the wire.
+      configForCapability: { localOnly: true, restrictedKeys: [], remote: "remoteTargetConfig" },
+      // chainlink-common's UnimplementedCapabilitiesRegistryBase, as its server sends them (plain errors: UNKNOWN).
+      get: { error: "Get not implemented" },
+      list: { error: "List not implemented" },
+      add: { error: "Add not implemented" },
+      remove: { error: "Remove not implemented" },
+      getAfterRemove: { error: "Get not implemented" },
+    });
+    expect(res.leftover_children).toBe(0);
+    expect(processesMatching(marker)).toEqual([]);
+  }, 90_000);
+});
+
 describe("TS LOOP host × TS relayer plugin × Go median plugin", () => {
   const keystore = F.KEYSTORE;
   const scratch: string[] = [];

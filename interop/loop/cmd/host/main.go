@@ -40,7 +40,6 @@ import (
 	"github.com/smartcontractkit/chainlink-common/pkg/logger"
 	"github.com/smartcontractkit/chainlink-common/pkg/loop"
 	"github.com/smartcontractkit/chainlink-common/pkg/types"
-	"github.com/smartcontractkit/chainlink-common/pkg/types/core"
 	"github.com/smartcontractkit/chainlink-common/pkg/types/query/primitives"
 )
 
@@ -287,11 +286,15 @@ func main() {
 	timeout := flag.Duration("timeout", 2*time.Minute, "overall deadline")
 	verbose := flag.Bool("v", false, "also write the host's log (including the plugins' relayed logs) to stderr")
 	exactEnv := flag.Bool("exact-env", false, "do not add PLUGIN_UNIX_SOCKET_DIR (the plugins then leave their sockets in /tmp, as under chainlink core)")
+	registry := flag.Bool("registry", false, "serve a static capabilities registry (node, DONs, one capability config) to the relayer instead of chainlink-common's unimplemented one")
 	surface := flag.Bool("surface", false, "after the round, call ConfigProvider, ContractReader and ContractWriter through the relayer and record each outcome in \"surface\"")
 	deviation := flag.String("deviation", "", "JSON object passed as NewMedianService's deviationFuncDefinition (default nil: field absent)")
 	var extraEnv multiFlag
 	flag.Var(&extraEnv, "env", "extra KEY=VALUE for both plugins' environment (repeatable)")
 	flag.Parse()
+	if *registry {
+		hostRegistry = staticRegistry{}
+	}
 	if flag.NArg() != 0 || *benchN < 0 || *recoverN < 0 {
 		fmt.Fprintln(os.Stderr, "usage: loop-host [-bench N | -recover N] [-plugin PATH] [-relayer-cmd CMD] [-median-cmd CMD] [-env K=V]... [-timeout D] [-v]")
 		os.Exit(2)
@@ -448,7 +451,7 @@ func run(ctx context.Context, r *runner, lggr logger.Logger, relayerArgv, median
 
 	t0 := time.Now()
 	relayer = loop.NewRelayerService(lggr, loop.GRPCOpts{}, newCmd(relayerArgv, extraEnv), relayerConfigTOML,
-		staticKeystore{}, staticKeystore{}, core.UnimplementedCapabilitiesRegistry{})
+		staticKeystore{}, staticKeystore{}, hostRegistry)
 	if !r.do("relayer_start", func() (string, error) { return "", relayer.Start(ctx) }) {
 		relayer = nil
 		return

@@ -12,7 +12,6 @@ import (
 
 	"github.com/smartcontractkit/chainlink-common/pkg/logger"
 	"github.com/smartcontractkit/chainlink-common/pkg/loop"
-	"github.com/smartcontractkit/chainlink-common/pkg/types/core"
 )
 
 // runRecovery measures chainlink-common's own supervision: it starts a
@@ -24,7 +23,7 @@ import (
 func runRecovery(ctx context.Context, r *runner, lggr logger.Logger, relayerArgv, extraEnv []string, n int) {
 	res := r.res
 	relayer := loop.NewRelayerService(lggr, loop.GRPCOpts{}, newCmd(relayerArgv, extraEnv), relayerConfigTOML,
-		staticKeystore{}, staticKeystore{}, core.UnimplementedCapabilitiesRegistry{})
+		staticKeystore{}, staticKeystore{}, hostRegistry)
 	defer func() {
 		r.do("close_relayer_service", func() (string, error) { return "", relayer.Close() })
 	}()

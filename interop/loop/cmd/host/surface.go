@@ -160,6 +160,10 @@ func sequences(seqs []types.Sequence) []any {
 func checkSurface(ctx context.Context, relayer *loop.RelayerService) map[string]outcome {
 	out := map[string]outcome{}
 
+	// The relayer itself (its chain status carries a TS relayer's registry probe, see -registry).
+	cs, err := relayer.GetChainStatus(ctx)
+	record(out, "relayer/chain_status", map[string]any{"id": cs.ID, "enabled": cs.Enabled, "config": cs.Config}, err)
+
 	// ConfigProvider.
 	cp, err := relayer.NewConfigProvider(ctx, relayArgs)
 	record(out, "config_provider/new", nil, err)
