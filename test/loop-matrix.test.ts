@@ -15,7 +15,8 @@ import { join } from "node:path";
 import { RpcError } from "../src/index.js";
 import { MedianService } from "../src/loop/host/median-service.js";
 import { RelayerService } from "../src/loop/host/relayer-service.js";
-import { Confidence, readIdentifier, type Sequence } from "../src/loop/services/contract-reader.js";
+import { Confidence, ContractReaderClient, readIdentifier, type Sequence } from "../src/loop/services/contract-reader.js";
+import { Encoding } from "../src/loop/wire/versioned-bytes.js";
 import { query } from "../src/loop/wire/query.js";
 import * as F from "../examples/loop/fixtures.js";
 import { nodeTs } from "../examples/support.js";
@@ -132,6 +133,10 @@ async function tsSurface(relayer: RelayerService): Promise<Surface> {
       return { value: r.value, head: r.head ? { height: r.head.height, hash: r.head.hash, timestamp: r.head.timestamp } : null };
     });
     await record(out, "contract_reader/get_latest_value_unknown_read", () => cr.getLatestValue(readIdentifier(CONTRACT, "noSuchMethod"), Confidence.Unconfirmed, PARAMS));
+    // Params sent as values.v1 (Go's WithClientEncoding(ValuesEncodingVersion)); the answer comes back in the same encoding.
+    await record(out, "contract_reader/get_latest_value_values_params", () =>
+      new ContractReaderClient(cr.channel, { encoding: Encoding.ValuesProto }).getLatestValue(id, Confidence.Unconfirmed, PARAMS),
+    );
     // Bytes no Go client would send: an unknown VersionedBytes version; the reader keeps serving (the calls below).
     await record(out, "contract_reader/get_latest_value_wrong_encoding", () =>
       cr.rpc.getLatestValue({ readIdentifier: id, confidence: Confidence.Unconfirmed, params: { version: 7, data: Uint8Array.of(1, 2, 3) } }),
@@ -288,6 +293,7 @@ const TS_RELAYER: Surface = {
 
 /** Calls only the TS host makes (a Go client cannot be made to send them). */
 const TS_HOST_ONLY: Surface = {
+  "contract_reader/get_latest_value_values_params": { ok: true, value: LATEST },
   "contract_reader/get_latest_value_wrong_encoding": {
     ok: false,
     code: "Unknown",
