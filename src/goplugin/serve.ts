@@ -153,10 +153,8 @@ export async function serve(config: ServeConfig): Promise<void> {
   }
   log.debug("plugin address", { network: bound.addr.network, address: bound.addr.address });
   const line = formatHandshakeLine({ appVersion: version, addr: bound.addr, serverCertDer: tls?.certDer, muxField });
-  writeSync(1, line + "\n");
-  releaseStdout();
-  stdio.install();
-
+  // Handlers go in before the handshake line: a host may signal as soon as it reads it, and
+  // a signal without a handler kills the process at once, leaving its socket file behind.
   let interrupts = 0;
   // `go-plugin-ts build` finds this text in a bundle to know that serve() is reachable (src/cli/build.ts).
   const onInterrupt = () => log.trace("plugin received interrupt signal, ignoring", { count: ++interrupts });
@@ -169,6 +167,9 @@ export async function serve(config: ServeConfig): Promise<void> {
     process.exit(143);
   };
   process.once("SIGTERM", onTerm);
+  writeSync(1, line + "\n");
+  releaseStdout();
+  stdio.install();
   const hostWatch = config.exitWithHost === false ? undefined : watchHost(() => stop());
   config.signal?.addEventListener("abort", () => stop(), { once: true });
 
