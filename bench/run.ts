@@ -27,6 +27,12 @@
 // "host": "go"|"ts", "recovery_ms": median} in latest.json's `rows`.
 // `--only=recovery` (BENCH_ONLY=recovery) runs just this section and replaces
 // its rows and table in the existing latest.json / latest.md.
+//
+// Start section (BENCH_PLUGIN_START_N / --plugin-start-n spawns per row,
+// bench/start.ts): spawn → handshake of the Go plugin, the TS plugin on node,
+// the TS plugin as one executable, and empty Node; `start` in latest.json, a
+// table at the end of latest.md.
+import { benchStart, startMarkdown } from "./start.js";
 import { cpus, arch, loadavg, release, totalmem, type } from "node:os";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -64,6 +70,8 @@ const config = {
   loop_n: setting("loop-n", "BENCH_LOOP_N", quick ? 100 : 500),
   /** SIGKILLs per host in the LOOP recovery figure (its median). */
   recovery_n: setting("recovery-n", "BENCH_RECOVERY_N", quick ? 3 : 10),
+  /** Spawns per row of the plugin start section (bench/start.ts). */
+  plugin_start_n: setting("plugin-start-n", "BENCH_PLUGIN_START_N", quick ? 5 : 30),
 };
 
 const pairName = ([h, p]: [Side, Side]) => `${h}->${p}`;
@@ -221,6 +229,9 @@ async function main(): Promise<void> {
     const loop = await benchLoop(sandbox, failingLeaks, notes);
     // 5. LOOP recovery: SIGKILL → next successful GetChainStatus, Go host then TS host.
     const recovery = await benchRecovery(sandbox, failingLeaks, notes);
+    // 6. Plugin start, spawn → handshake: Go, TS on node, TS as one executable, empty Node.
+    log(`start: ${config.plugin_start_n} spawns per row`);
+    const start = await benchStart({ n: config.plugin_start_n, log });
 
     notes.push(...failingLeaks.map((l) => `LEAK: ${l}`));
     const goSockets = Object.values(goBrokerSockets).reduce((a, b) => a + b, 0);
@@ -246,13 +257,14 @@ async function main(): Promise<void> {
       config,
       rows: [...rows, ...recovery],
       loop,
+      start,
       leaks: { failing: failingLeaks, go_plugin_broker_sockets: goBrokerSockets },
       notes,
     };
     const dir = join(ROOT, "bench", "results");
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, "latest.json"), JSON.stringify(result, null, 2) + "\n");
-    const md = markdown(result, rows, notes) + loopMarkdown(loop, config) + recoveryMarkdown(recovery);
+    const md = markdown(result, rows, notes) + loopMarkdown(loop, config) + recoveryMarkdown(recovery) + startMarkdown(start);
     writeFileSync(join(dir, "latest.md"), md);
     process.stdout.write("\n" + md);
     log(`bench: done in ${((Date.now() - t0) / 1000).toFixed(1)} s; wrote bench/results/latest.json and latest.md`);

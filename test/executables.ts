@@ -19,20 +19,19 @@ export interface PluginExecutable {
 }
 
 /** The executable of `entry` (relative to the repository), built on first use. */
-export async function pluginExecutable(name: string, entry: string, opts: { snapshot?: boolean } = {}): Promise<PluginExecutable> {
+export async function pluginExecutable(name: string, entry: string): Promise<PluginExecutable> {
   const node = pinnedNode();
   const source = join(ROOT, entry);
   const key = createHash("sha256")
-    .update(await bundle(source, Boolean(opts.snapshot)))
+    .update(await bundle(source, node))
     .update(readFileSync(join(ROOT, "src", "cli", "build.ts")))
     .update(node)
-    .update(JSON.stringify(opts))
     .digest("hex")
     .slice(0, 16);
   const path = join(CACHE, `${name}-${key}`);
   if (existsSync(path)) return { path, built: false };
   mkdirSync(CACHE, { recursive: true });
   for (const f of readdirSync(CACHE)) if (f.startsWith(`${name}-`)) rmSync(join(CACHE, f), { force: true });
-  await build({ entry: source, output: path, node, snapshot: opts.snapshot });
+  await build({ entry: source, output: path, node });
   return { path, built: true };
 }

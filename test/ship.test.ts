@@ -107,6 +107,20 @@ describe("go-plugin's unchanged examples/grpc Go host × the TS KV plugin as one
       s.remove();
     }
   });
+
+  test("a SIGTERM as soon as the handshake line is read still removes the socket (exit 143)", async () => {
+    const s = scratchDir();
+    try {
+      const env = { BASIC_PLUGIN: "hello", PLUGIN_PROTOCOL_VERSIONS: "1", PLUGIN_UNIX_SOCKET_DIR: s.path };
+      for (let i = 0; i < 5; i++) {
+        const run = await runPlugin(kvExe, env, (_line, kill) => kill());
+        expect(run).toMatchObject({ code: 143, signal: null });
+        expect(s.leftovers()).toEqual([]);
+      }
+    } finally {
+      s.remove();
+    }
+  });
 });
 
 const LOOP_HOST = join(BIN, "loop-host");

@@ -12,7 +12,6 @@ options:
       --node <path>      the node binary to embed (default: pinned Node 24 from the npm registry)
       --platform <os-arch>  target platform; supported: ${SUPPORTED_PLATFORMS.join(", ")} (default: this machine)
       --no-code-cache    leave V8's code cache out of the blob
-      --snapshot         preload the bundled packages into a V8 startup snapshot
   -q, --quiet            no progress lines
 `;
 
@@ -27,7 +26,6 @@ export async function main(argv: string[]): Promise<number> {
         node: { type: "string" },
         platform: { type: "string" },
         "no-code-cache": { type: "boolean" },
-        snapshot: { type: "boolean" },
         quiet: { type: "boolean", short: "q" },
         help: { type: "boolean", short: "h" },
       },
@@ -52,7 +50,6 @@ export async function main(argv: string[]): Promise<number> {
       node: values.node,
       platform: values.platform,
       codeCache: !values["no-code-cache"],
-      snapshot: values.snapshot,
       log: values.quiet ? undefined : (line) => process.stderr.write(`go-plugin-ts build: ${line}\n`),
     });
     return 0;

@@ -5,8 +5,10 @@
  *
  * Steps: esbuild bundles the entry and every package it uses into one script;
  * the script becomes a Node single executable application (SEA) blob with V8's
- * code cache (or a startup snapshot with --snapshot); postject injects the blob
- * into a copy of the `node` binary.
+ * code cache; postject injects the blob into a copy of the `node` binary.
+ *
+ * No startup snapshot: Node 24's snapshot builder aborts on http2, tls and
+ * http, which grpc-js loads as it is imported.
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -20,6 +22,8 @@ import { fileURLToPath } from "node:url";
 export const SUPPORTED_PLATFORMS = ["linux-x64", "linux-arm64"] as const;
 /** Node lines whose SEA supports code cache and startup snapshots the way this builds them. */
 export const MIN_NODE_MAJOR = 22;
+/** MB of V8 semi-space from the start: a plugin allocates ≈ 11 MB before its handshake. */
+const YOUNG_GEN_MB = 16;
 const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
 /**
  * Text only serve()'s own body contains (its SIGINT log line). A bundle
@@ -41,8 +45,6 @@ export interface BuildOptions {
   platform?: string;
   /** V8 code cache in the blob (default true). */
   codeCache?: boolean;
-  /** A startup snapshot of the loaded packages instead of a code cache. */
-  snapshot?: boolean;
   /** Progress lines; silent by default. */
   log?: (line: string) => void;
 }
@@ -77,7 +79,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   if (!(major >= MIN_NODE_MAJOR)) throw new BuildError(`node ${nodeVersion} (${node}) is too old: plugin executables need Node ${MIN_NODE_MAJOR} or newer`);
 
   log(`bundling ${opts.entry}`);
-  const script = await bundle(entry, Boolean(opts.snapshot));
+  const script = await bundle(entry, node);
   const work = mkdtempSync(join(tmpdir(), "go-plugin-ts-build-"));
   try {
     const main = join(work, "main.cjs");
@@ -89,10 +91,12 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
         main,
         output: blob,
         disableExperimentalSEAWarning: true,
-        ...(opts.snapshot ? { useSnapshot: true } : { useCodeCache: opts.codeCache !== false }),
+        useCodeCache: opts.codeCache !== false,
+        // A young generation large enough that loading the plugin needs no scavenge before its handshake.
+        execArgv: [`--min-semi-space-size=${YOUNG_GEN_MB}`],
       }),
     );
-    log(`making the SEA blob with node ${nodeVersion}${opts.snapshot ? " (startup snapshot)" : opts.codeCache === false ? "" : " (code cache)"}`);
+    log(`making the SEA blob with node ${nodeVersion}${opts.codeCache === false ? "" : " (code cache)"}`);
     try {
       execFileSync(node, ["--experimental-sea-config", "sea-config.json"], { cwd: work, stdio: ["ignore", "pipe", "pipe"], env: {} });
     } catch (err) {
@@ -151,12 +155,15 @@ export function pinnedNode(): string {
 }
 
 /**
- * One classic (CommonJS-context) script holding the entry and all it imports.
+ * One classic (CommonJS-context) script holding the entry and all it imports,
+ * for the SEA of `node`.
+ *
  * esbuild bundles to ESM (so the entry may use top-level await), every Node
  * built-in is reached through `require` (the only loader a SEA main script
- * has), and the whole module body runs inside one async function.
+ * has), and the whole module body runs inside one async function. `node` is
+ * the runtime the script is for (it sets the syntax target).
  */
-export async function bundle(entry: string, snapshot = false): Promise<string> {
+export async function bundle(entry: string, node: string): Promise<string> {
   const esbuild = await import("esbuild");
   const builtins = new Set(builtinModules);
   let result;
@@ -166,7 +173,7 @@ export async function bundle(entry: string, snapshot = false): Promise<string> {
       bundle: true,
       platform: "node",
       format: "esm",
-      target: "node22",
+      target: `node${nodeMajor(node)}`,
       write: false,
       logLevel: "silent",
       // Native add-ons cannot live in the blob; packages that try them fall back to JS when the require fails.
@@ -180,7 +187,8 @@ export async function bundle(entry: string, snapshot = false): Promise<string> {
               const bare = args.path.replace(/^node:/, "").split("/")[0]!;
               if (!args.path.startsWith("node:") && !builtins.has(bare)) return undefined;
               if (args.namespace === "node-builtin") return { path: args.path, external: true };
-              return { path: args.path, namespace: "node-builtin" };
+              // An import nothing uses is dropped, like any side-effect-free module.
+              return { path: args.path, namespace: "node-builtin", sideEffects: false };
             });
             b.onLoad({ filter: /.*/, namespace: "node-builtin" }, (args) => ({
               contents: `module.exports = require(${JSON.stringify(args.path)});`,
@@ -203,17 +211,20 @@ export async function bundle(entry: string, snapshot = false): Promise<string> {
   }
   const leftover = /^(?:import\s[^;]*?from\s*["'][^"']+["']|import\s*["'][^"']+["']|export\s)/m.exec(code);
   if (leftover) throw new BuildError(`the bundle still has a module statement a single executable cannot run: ${leftover[0].slice(0, 120)}`);
-  return wrap(code, snapshot);
+  return wrap(code);
 }
 
-function wrap(code: string, snapshot: boolean): string {
+function nodeMajor(node: string): number {
+  const v = execFileSync(node, ["--version"], { encoding: "utf8", env: {} }).trim();
+  return Number(/^v(\d+)\./.exec(v)?.[1] ?? MIN_NODE_MAJOR);
+}
+
+function wrap(code: string): string {
   const prelude =
     `"use strict";\n` +
     `const __goPluginTsMetaFile = process.execPath;\n` +
     `const __goPluginTsMetaDir = require("node:path").dirname(process.execPath);\n` +
     `const __goPluginTsMetaUrl = require("node:url").pathToFileURL(process.execPath).href;\n`;
   // A rejection of the module body is reported as an uncaught error, as Node does for an ESM entry.
-  const body = `(async () => {\n${code}\n})().catch((err) => process.nextTick(() => { throw err; }));\n`;
-  if (!snapshot) return prelude + body;
-  return prelude + `require("node:v8").startupSnapshot.setDeserializeMainFunction(() => {\n${body}});\n`;
+  return prelude + `(async () => {\n${code}\n})().catch((err) => process.nextTick(() => { throw err; }));\n`;
 }
