@@ -160,16 +160,18 @@ export class PluginService<S> implements AsyncDisposable {
    */
   async call<T>(f: (service: S, gen: Generation, opts?: CallOptions) => Promise<T>, options?: CallOptions, retry = false): Promise<T> {
     const opts = absolute(options);
+    // Waiting and retrying end at the call's deadline, or `waitMs` from now without one
+    // (the RPC itself then keeps having none, as the caller asked).
+    const until = opts?.deadline instanceof Date ? opts.deadline : new Date(Date.now() + this.opts.waitMs);
     for (;;) {
-      const { service, gen } = await this.acquire(opts);
+      const { service, gen } = await this.acquire({ ...opts, deadline: until });
       try {
         return await f(service, gen, opts);
       } catch (err) {
         if (!(await this.diedUnder(gen, err, opts))) throw err;
         const e = RpcError.from(err);
         const failure = new RpcError(Code.UNAVAILABLE, `${this.name}: plugin is restarting: generation ${gen.number} ${gen.endReason ?? "ended"} (call failed: ${e.details})`);
-        const deadline = opts?.deadline;
-        if (!retry || (deadline instanceof Date && deadline.getTime() <= Date.now())) throw failure;
+        if (!retry || until.getTime() <= Date.now()) throw failure;
       }
     }
   }
