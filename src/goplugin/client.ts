@@ -26,9 +26,10 @@ import { versionedSets, type PluginSet } from "./plugin.js";
 import { StderrLogParser } from "./stderr-log.js";
 import { quoteForError } from "./quote.js";
 import { MAX_HANDSHAKE_LINE, readFirstLine } from "./first-line.js";
-import { spawnRunner, type PluginExit, type Runner, type StartedPlugin } from "./runner.js";
+import { spawnRunner, type AttachedPlugin, type PluginExit, type Runner, type StartedPlugin } from "./runner.js";
 import { autoMTLS, type ClientTls } from "./client-tls.js";
 import { resolveExecutable, verifyChecksum, type SecureConfig } from "./secure-config.js";
+import { attachToProcess, type ReattachConfig } from "./reattach.js";
 import { NOT_A_PLUGIN } from "./serve.js";
 
 const NOT_A_PLUGIN_FIRST_LINE = NOT_A_PLUGIN.split("\n")[0]!;
@@ -43,7 +44,12 @@ export interface ClientConfig {
   /** Plugins by app protocol version; every key is offered to the plugin. */
   versionedPlugins?: Record<number, PluginSet>;
   /** The plugin command. The child's stdin is the host's unless `stdin` says otherwise. */
-  cmd: { command: string; args?: readonly string[]; env?: Record<string, string>; cwd?: string };
+  cmd?: { command: string; args?: readonly string[]; env?: Record<string, string>; cwd?: string };
+  /**
+   * Attach to a plugin that is already running instead of starting one
+   * (go-plugin's Reattach); exactly one of `cmd` and `reattach` is set.
+   */
+  reattach?: ReattachConfig;
   /** Do not pass the host's own environment to the plugin (LOOP hosts do this). */
   skipHostEnv?: boolean;
   /** Handshake deadline; 60 s like go-plugin. */
@@ -115,7 +121,7 @@ const STDERR_LINE_SHOWN = 500;
  * `kill()` shuts it down. Usable with `await using`.
  */
 export class Client implements ManagedProcess, AsyncDisposable {
-  private proc?: StartedPlugin;
+  private proc?: AttachedPlugin;
   private startPromise?: Promise<NetAddr>;
   private clientPromise?: Promise<ClientProtocol>;
   private killPromise?: Promise<void>;
@@ -137,6 +143,7 @@ export class Client implements ManagedProcess, AsyncDisposable {
   /** Why the process never ran (spawn error), when it did not. */
   private spawnError?: Error;
   private tlsState?: ClientTls;
+  private attachedGone = false;
   private mux?: ClientMux;
   exitCode: number | null = null;
   exitSignal: NodeJS.Signals | null = null;
@@ -146,7 +153,8 @@ export class Client implements ManagedProcess, AsyncDisposable {
   constructor(private readonly config: ClientConfig) {
     this.sets = versionedSets(config.handshakeConfig.protocolVersion, config.plugins, config.versionedPlugins, false);
     this.logger = config.logger ?? textLogger();
-    this.name = config.name ?? basename(config.cmd.command);
+    if (!config.cmd === !config.reattach) throw new PluginError("CONFIG", "exactly one of cmd or reattach must be set");
+    this.name = config.name ?? (config.cmd ? basename(config.cmd.command) : `plugin-${config.reattach!.pid ?? "unknown"}`);
     if (config.managed) manage(this);
   }
 
@@ -160,9 +168,19 @@ export class Client implements ManagedProcess, AsyncDisposable {
   get address(): NetAddr | undefined {
     return this.handshake?.addr;
   }
-  /** True once the process has exited and its pipes are drained. */
+  /** True once the process has exited and its pipes are drained (for a reattached one: its pid is gone). */
   get exited(): boolean {
-    return this.exitCode !== null || this.exitSignal !== null;
+    return this.exitCode !== null || this.exitSignal !== null || this.attachedGone;
+  }
+
+  /**
+   * How to attach to this plugin again (go-plugin's ReattachConfig()):
+   * undefined before the handshake; the given config for a reattached client.
+   */
+  reattachConfig(): ReattachConfig | undefined {
+    if (this.config.reattach) return this.handshake ? this.config.reattach : undefined;
+    if (!this.handshake || !this.proc) return undefined;
+    return { protocol: this.handshake.protocol, addr: this.handshake.addr, pid: this.proc.pid };
   }
   /** Settles when the process has exited and both pipes reached EOF. */
   get done(): Promise<void> {
@@ -205,6 +223,8 @@ export class Client implements ManagedProcess, AsyncDisposable {
 
   /** SIGKILLs the plugin's process group at once; for exit hooks. */
   killNow(): void {
+    // A test-mode plugin ends itself; go-plugin never kills it.
+    if (this.config.reattach?.test) return;
     if (!this.proc || this.proc.pid === undefined || this.exited) return;
     this.forceKilled = true;
     this.proc.killNow();
@@ -232,11 +252,11 @@ export class Client implements ManagedProcess, AsyncDisposable {
   }
 
   private spawnFailed(error: Error): PluginError {
-    return new PluginError("SPAWN_FAILED", `error starting plugin ${this.config.cmd.command}: ${error.message}`, { cause: error });
+    return new PluginError("SPAWN_FAILED", `error starting plugin ${this.config.cmd?.command}: ${error.message}`, { cause: error });
   }
 
   private buildEnv(): Record<string, string> {
-    const c = this.config;
+    const c = this.config as ClientConfig & { cmd: NonNullable<ClientConfig["cmd"]> };
     const hc = c.handshakeConfig;
     const env: Record<string, string> = { ...c.cmd.env };
     if (!c.skipHostEnv) Object.assign(env, process.env);
@@ -265,7 +285,8 @@ export class Client implements ManagedProcess, AsyncDisposable {
 
   private async doStart(): Promise<NetAddr> {
     if (this.killPromise) throw new PluginError("KILLED", "client was killed before it started");
-    const c = this.config;
+    if (this.config.reattach) return this.doReattach(this.config.reattach);
+    const c = this.config as ClientConfig & { cmd: NonNullable<ClientConfig["cmd"]> };
     if (c.secureConfig) {
       // Checked before anything else is set up, so a refused binary leaves nothing behind.
       const env = c.skipHostEnv ? (c.cmd.env ?? {}) : { ...c.cmd.env, ...process.env };
@@ -414,6 +435,30 @@ export class Client implements ManagedProcess, AsyncDisposable {
     return this.handshake.addr;
   }
 
+  /** go-plugin's reattach(): no process, no handshake; address and protocol come from the config. */
+  private async doReattach(rc: ReattachConfig): Promise<NetAddr> {
+    const c = this.config;
+    if (c.secureConfig) throw new PluginError("CONFIG", "only one of Reattach or SecureConfig can be set");
+    if (c.grpcBrokerMultiplex) throw new PluginError("CONFIG", "gRPC broker multiplexing is not supported with Reattach config");
+    if (rc.pid === undefined) throw new PluginError("CONFIG", "reattach config needs the plugin's pid");
+    if (rc.protocol !== "grpc") throw new PluginError("UNSUPPORTED_PROTOCOL", `unknown server protocol: ${rc.protocol}`);
+    const attached = await attachToProcess(rc);
+    this.proc = attached;
+    // No certificate is exchanged on reattach: AutoMTLS cannot apply, explicit TLS can.
+    this.tlsState = c.tls;
+    const appVersion = rc.test ? (rc.protocolVersion ?? 0) : 0;
+    this.handshake = { appVersion, addr: rc.addr, protocol: "grpc" };
+    this.pluginSet = this.sets.get(appVersion) ?? this.sets.get(c.handshakeConfig.protocolVersion) ?? c.plugins;
+    this.closedPromise = attached.exited.then(() => {
+      this.attachedGone = true;
+      this.logger.log({ level: "debug", message: "reattached plugin process exited", name: "plugin", args: { pid: rc.pid } });
+      this.streams.abort();
+      this.exitReason = `plugin ${this.name} (pid ${rc.pid}) exited`;
+      this.releaseChannels(this.exitReason);
+    });
+    return rc.addr;
+  }
+
   private connect(): ClientProtocol {
     const h = this.handshake!;
     const tls = this.tlsState;
@@ -519,6 +564,13 @@ export class Client implements ManagedProcess, AsyncDisposable {
     await this.startPromise.catch(() => {});
     const proc = this.proc;
     if (!proc) return;
+    if (this.config.reattach?.test) {
+      // go-plugin leaves a test-mode plugin running; only our own connections go.
+      this.streams.abort();
+      this.releaseChannels(`client of test-mode plugin ${this.name} was killed`, Code.CANCELLED);
+      this.mux?.close();
+      return;
+    }
     const grace = this.config.killGraceMs ?? 2000;
     const deadline = Date.now() + grace;
     const killed = `plugin ${this.name} (pid ${proc.pid}) was killed: the client connection is closing`;

@@ -16,7 +16,8 @@ export type PluginErrorCode =
   | "CONNECT_FAILED"
   | "UNKNOWN_PLUGIN"
   | "SECURE_CONFIG"
-  | "CHECKSUM_MISMATCH";
+  | "CHECKSUM_MISMATCH"
+  | "PROCESS_NOT_FOUND";
 
 export class PluginError extends Error {
   override readonly name = "PluginError";

@@ -1,6 +1,7 @@
 export { Client, type ClientConfig, type ClientProtocol, type Sink } from "./client.js";
 export type { ClientTls } from "./client-tls.js";
 export { verifyChecksum, type SecureConfig } from "./secure-config.js";
+export { formatReattachConfig, parseReattachConfig, type ReattachConfig } from "./reattach.js";
 export { cleanupClients } from "./managed.js";
 export {
   spawnRunner,

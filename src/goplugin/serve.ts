@@ -10,6 +10,7 @@ import { ServerMux } from "../broker/mux.js";
 import { controllerService } from "./controller.js";
 import { ENV, parsePortRange, parseProtocolVersions } from "./env.js";
 import { formatHandshakeLine, parseGoBool, type HandshakeConfig } from "./handshake.js";
+import { formatReattachConfig, type ReattachConfig } from "./reattach.js";
 import { HclogLogger } from "./hclog.js";
 import { GRPC_SERVICE_NAME, HealthServer } from "./health.js";
 import { negotiateVersion } from "./negotiate.js";
@@ -54,6 +55,15 @@ export interface ServeConfig {
   exitWithHost?: boolean;
   /** Ends serving, like go-plugin's test-mode context. */
   signal?: AbortSignal;
+  /**
+   * Test/debug mode (go-plugin's ServeTestConfig): no cookie check and no
+   * handshake line; the reattach configuration is printed as one JSON line on
+   * stdout (see `formatReattachConfig`) and given to `onReattachConfig`; a
+   * host attaches with `new Client({ reattach })`, and its `kill()` leaves
+   * the plugin running. Serving ends on `signal`, SIGINT or SIGTERM (or a
+   * host's Shutdown), not when a host goes away.
+   */
+  test?: { onReattachConfig?: (rc: ReattachConfig) => void; syncStdio?: boolean };
 }
 
 /**
@@ -65,8 +75,10 @@ export async function serve(config: ServeConfig): Promise<void> {
   guardStdout();
   const env = process.env;
   const { magicCookieKey: key, magicCookieValue: value, protocolVersion } = config.handshakeConfig;
+  const test = config.test;
   if (!key || !value) exitWith(MISCONFIGURED_COOKIE, 1);
-  if (env[key] !== value) exitWith(NOT_A_PLUGIN, 1);
+  if (!test && env[key] !== value) exitWith(NOT_A_PLUGIN, 1);
+  const exitWithHost = !test && config.exitWithHost !== false;
 
   const log = config.logger ?? new HclogLogger();
   const sets = versionedSets(protocolVersion, config.plugins, config.versionedPlugins, true);
@@ -130,7 +142,7 @@ export async function serve(config: ServeConfig): Promise<void> {
   const registrations: ServiceRegistration[] = [
     health.registration(),
     brokerService(broker, () => {
-      if (config.exitWithHost === false) return;
+      if (!exitWithHost) return;
       log.debug("broker stream ended without Shutdown; host is gone, exiting");
       stop();
     }),
@@ -152,25 +164,36 @@ export async function serve(config: ServeConfig): Promise<void> {
     return exitWith("", 1);
   }
   log.debug("plugin address", { network: bound.addr.network, address: bound.addr.address });
-  const line = formatHandshakeLine({ appVersion: version, addr: bound.addr, serverCertDer: tls?.certDer, muxField });
   // Handlers go in before the handshake line: a host may signal as soon as it reads it, and
   // a signal without a handler kills the process at once, leaving its socket file behind.
   let interrupts = 0;
   // `go-plugin-ts build` finds this text in a bundle to know that serve() is reachable (src/cli/build.ts).
-  const onInterrupt = () => log.trace("plugin received interrupt signal, ignoring", { count: ++interrupts });
+  // In test mode an interrupt ends serving (go-plugin swallows it only when a host runs the plugin).
+  const onInterrupt = test ? () => stop() : () => log.trace("plugin received interrupt signal, ignoring", { count: ++interrupts });
   process.on("SIGINT", onInterrupt);
   // A socket file must not outlive the process, however it ends.
   const release = () => bound.release();
   process.once("exit", release);
-  const onTerm = () => {
-    release();
-    process.exit(143);
-  };
+  const onTerm = test
+    ? () => stop()
+    : () => {
+        release();
+        process.exit(143);
+      };
   process.once("SIGTERM", onTerm);
-  writeSync(1, line + "\n");
-  releaseStdout();
-  stdio.install();
-  const hostWatch = config.exitWithHost === false ? undefined : watchHost(() => stop());
+  if (test) {
+    const rc: ReattachConfig = { protocol: "grpc", protocolVersion: version, addr: bound.addr, pid: process.pid, test: true };
+    writeSync(1, formatReattachConfig(rc) + "\n");
+    releaseStdout();
+    if (test.syncStdio) stdio.install();
+    test.onReattachConfig?.(rc);
+  } else {
+    const line = formatHandshakeLine({ appVersion: version, addr: bound.addr, serverCertDer: tls?.certDer, muxField });
+    writeSync(1, line + "\n");
+    releaseStdout();
+    stdio.install();
+  }
+  const hostWatch = exitWithHost ? watchHost(() => stop()) : undefined;
   config.signal?.addEventListener("abort", () => stop(), { once: true });
 
   await stopped;
@@ -182,7 +205,7 @@ export async function serve(config: ServeConfig): Promise<void> {
   broker.close();
   mux?.mux.close();
   bound.release();
-  stdio.uninstall();
+  if (!test || test.syncStdio) stdio.uninstall();
   if (config.exitProcess !== false) process.exit(0);
 }
 

@@ -91,10 +91,13 @@ func (h *harness) newClient(syncStdout, syncStderr io.Writer) *plugin.Client {
 	hs.MagicCookieValue = h.opt.cookieValue
 
 	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:     hs,
-		VersionedPlugins:    shared.VersionedPlugins(h.opt.versions, &shared.TestPlugin{}),
-		Cmd:                 cmd,
-		Reattach:            reattach,
+		HandshakeConfig:  hs,
+		VersionedPlugins: shared.VersionedPlugins(h.opt.versions, &shared.TestPlugin{}),
+		Cmd:              cmd,
+		Reattach:         reattach,
+		// A reattaching go-plugin client never maps VersionedPlugins to Plugins (that happens only on
+		// the launch path), so Dispense needs the set here.
+		Plugins:             pluginsFor(reattach),
 		AllowedProtocols:    []plugin.Protocol{plugin.ProtocolGRPC},
 		Logger:              h.logger,
 		AutoMTLS:            h.opt.autoMTLS,
@@ -314,4 +317,11 @@ func emit(o *object) {
 		os.Exit(1)
 	}
 	os.Stdout.Write(append(b, '\n'))
+}
+
+func pluginsFor(reattach *plugin.ReattachConfig) plugin.PluginSet {
+	if reattach == nil {
+		return nil
+	}
+	return shared.PluginSet(&shared.TestPlugin{})
 }
