@@ -24,6 +24,7 @@
 // p50 / mean / p99 as the Go host computes them: sorted samples, index
 // ceil(q·n)−1, rounded to 0.1 µs; no warm-up calls, except one untimed call to
 // open the proxy channel.
+import type { Channel } from "../src/index.js";
 import * as grpc from "@grpc/grpc-js";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -172,7 +173,7 @@ async function main(): Promise<void> {
   let median: MedianService | undefined;
   let plugin: ReportingPluginClient | undefined;
   let proxyServer: grpc.Server | undefined;
-  let proxyChannel: grpc.Client | undefined;
+  let proxyChannel: Channel | undefined;
   let releaseProxy: (() => void) | undefined;
   const pids: number[] = [];
   try {

@@ -7,7 +7,7 @@
 //   node bench/.build/ts-host.mjs -cmd "<plugin command>" -scenario bench-start -n 5 [-automtls]
 //
 // The plugin command runs as `sh -c CMD`, like the Go host.
-import type * as grpc from "@grpc/grpc-js";
+import type { Channel } from "../src/index.js";
 import { readFileSync } from "node:fs";
 import type { GenService } from "@bufbuild/protobuf/codegenv2";
 import { Client, createClient, type Broker, type GRPCPlugin, type LogEntry, type ServiceClient } from "../src/index.js";
@@ -255,7 +255,7 @@ async function benchBrokerDial(c: Clients, out: Record<string, unknown>): Promis
       throw new Error(`Brokered: ${errMsg(err)}`);
     }
     const t0 = nowUs();
-    let ch: grpc.Client;
+    let ch: Channel;
     try {
       ch = await c.broker.dial(id);
     } catch (err) {

@@ -1,5 +1,5 @@
 // GRPCBroker multiplexing (go-plugin's GRPCBrokerMultiplex, yamux) in both directions, against Go.
-import type * as grpc from "@grpc/grpc-js";
+import type { Channel } from "../src/index.js";
 import { watch } from "node:fs";
 import { Client, Code, createClient, discardLogger, service, type Broker, type ClientConfig, type ClientOf } from "../src/index.js";
 import { PingPong, Test } from "./gen/grpctest/test_pb.js";
@@ -10,7 +10,7 @@ type Kind = "go" | "ts";
 type Clients = { test: ClientOf<typeof Test>; echo: ClientOf<typeof Echo>; broker: Broker };
 const pluginSet = {
   test: {
-    grpcClient: ({ channel, broker }: { channel: grpc.Client; broker: Broker }): Clients => ({
+    grpcClient: ({ channel, broker }: { channel: Channel; broker: Broker }): Clients => ({
       test: createClient(Test, channel),
       echo: createClient(Echo, channel),
       broker,

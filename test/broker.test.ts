@@ -1,3 +1,4 @@
+import type { Channel } from "../src/index.js";
 import { tmpdir } from "node:os";
 // GRPCBroker in both directions and AutoMTLS on every connection, against Go.
 import * as grpc from "@grpc/grpc-js";
@@ -22,13 +23,13 @@ import { create } from "@bufbuild/protobuf";
 import { ConnInfoSchema } from "../src/gen/plugin/grpc_broker_pb.js";
 import { PingPong, Test } from "./gen/grpctest/test_pb.js";
 import { Echo } from "./gen/bench/echo_pb.js";
-import { goPluginCmd, GO_PLUGIN, processAlive, ROOT, runGoHost, TEST_HANDSHAKE, TS_PLUGIN, tsPluginCmd, tsPluginShell } from "./helpers.js";
+import { goPluginCmd, GO_PLUGIN, processAlive, ROOT, runGoHost, TEST_HANDSHAKE, TS_PLUGIN, tsPluginCmd, tsPluginShell, targetOf } from "./helpers.js";
 
 type Kind = "go" | "ts";
 type Clients = { test: ClientOf<typeof Test>; echo: ClientOf<typeof Echo>; broker: Broker };
 const pluginSet = {
   test: {
-    grpcClient: ({ channel, broker }: { channel: grpc.Client; broker: Broker }): Clients => ({
+    grpcClient: ({ channel, broker }: { channel: Channel; broker: Broker }): Clients => ({
       test: createClient(Test, channel),
       echo: createClient(Echo, channel),
       broker,
@@ -177,7 +178,7 @@ describe("broker rendezvous windows", () => {
     b.receive(create(ConnInfoSchema, { serviceId: 7, network: "unix", address: "/tmp/first" }));
     b.receive(create(ConnInfoSchema, { serviceId: 7, network: "unix", address: "/tmp/second" }));
     const ch = await b.dial(7);
-    expect(ch.getChannel().getTarget()).toContain("/tmp/first");
+    expect(targetOf(ch)).toContain("/tmp/first");
     b.close();
     await expect(b.dial(8)).rejects.toMatchObject({ code: "CLOSED", id: 8 });
   });
@@ -212,7 +213,7 @@ describe("AutoMTLS security", () => {
       const brokered = await c.broker.dial(id);
       // The brokered socket serves the legitimate host.
       await createClient(Echo, brokered).echo({ value: new Uint8Array([9]) });
-      const brokeredTarget = brokered.getChannel().getTarget();
+      const brokeredTarget = targetOf(brokered);
       brokered.close();
       const hostId = c.broker.nextId();
       const hostListener = await c.broker.acceptAndServe(hostId, [pong]);

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { HandshakeConfig, LogEntry, Logger } from "../src/index.js";
+import { H2Channel, type Channel, type HandshakeConfig, type LogEntry, type Logger } from "../src/index.js";
 
 export const ROOT = join(fileURLToPath(import.meta.url), "..", "..");
 export const BIN = join(ROOT, "interop", ".bin");
@@ -94,4 +94,10 @@ export function runGoHost(args: string[], env: Record<string, string> = {}, time
       },
     );
   });
+}
+
+/** The address a channel of either engine dials, as a grpc-js target string. */
+export function targetOf(ch: Channel): string {
+  if (ch instanceof H2Channel) return typeof ch.target === "function" ? "(stream)" : `${ch.target.network}://${ch.target.address}`;
+  return ch.getChannel().getTarget();
 }

@@ -8,6 +8,7 @@
 // `value` with our helpers and must serialise to Go's bytes exactly. The median-provider and
 // contract-reader clients are then run against a server that answers with Go's bytes and
 // records the requests, which must be Go's bytes too; and the server adapters are run end to end.
+import type { Channel } from "../src/index.js";
 import * as grpc from "@grpc/grpc-js";
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -514,7 +515,7 @@ describe("our clients put Go's bytes on the wire and read Go's replies", () => {
   // A server answering each path with Go's reply bytes and recording request bytes.
   const server = new grpc.Server();
   const requests = new Map<string, string[]>();
-  let channel: grpc.Client;
+  let channel: Channel;
   const ltd = vector("LatestTransmissionDetailsReply");
   const glvReply = vector("GetLatestValueReply");
   const obsVector = vector("ParsedAttributedObservation");
@@ -608,7 +609,7 @@ describe("our clients put Go's bytes on the wire and read Go's replies", () => {
 
 describe("server adapters end to end", () => {
   const server = new grpc.Server();
-  let channel: grpc.Client;
+  let channel: Channel;
   let badRound = false;
   const digest = Uint8Array.from({ length: 32 }, (_, i) => i);
   const seen: ParsedAttributedObservation[][] = [];

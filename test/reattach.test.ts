@@ -1,13 +1,12 @@
 // Reattach and test mode (go-plugin's ReattachConfig and ServeTestConfig), both ways against Go.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import type * as grpc from "@grpc/grpc-js";
-import { Client, createClient, discardLogger, parseReattachConfig, PluginError, type ClientOf, type ReattachConfig } from "../src/index.js";
+import { Client, createClient, discardLogger, parseReattachConfig, PluginError, type Channel, type ClientOf, type ReattachConfig } from "../src/index.js";
 import { Test } from "./gen/grpctest/test_pb.js";
 import { goPluginCmd, processAlive, ROOT, runGoHost, TEST_HANDSHAKE, tsPluginCmd } from "./helpers.js";
 
 type Kind = "go" | "ts";
-const plugins = { test: { grpcClient: ({ channel }: { channel: grpc.Client }) => createClient(Test, channel) } };
+const plugins = { test: { grpcClient: ({ channel }: { channel: Channel }) => createClient(Test, channel) } };
 
 function reattachClient(rc: ReattachConfig) {
   return new Client({ handshakeConfig: TEST_HANDSHAKE, plugins, reattach: rc, logger: discardLogger });

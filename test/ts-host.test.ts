@@ -1,3 +1,4 @@
+import type { Channel } from "../src/index.js";
 import { tmpdir } from "node:os";
 // A TypeScript host driving real Go (go-plugin v1.8.0) and TypeScript plugins.
 import { existsSync, statSync } from "node:fs";
@@ -20,7 +21,7 @@ const cmdFor = (kind: Kind, ...args: string[]) => (kind === "go" ? goPluginCmd(.
 
 const testPlugin = {
   test: {
-    grpcClient: ({ channel }: { channel: import("@grpc/grpc-js").Client }) => ({
+    grpcClient: ({ channel }: { channel: Channel }) => ({
       test: createClient(Test, channel),
       echo: createClient(Echo, channel),
     }),

@@ -1,3 +1,4 @@
+import type { Channel } from "../rpc/client.js";
 import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import type { ConnectionOptions } from "node:tls";
@@ -6,7 +7,8 @@ import { ConnInfo_KnockSchema, ConnInfoSchema } from "../gen/plugin/grpc_broker_
 import { failChannel } from "../rpc/channel-close.js";
 import { duplexChannel } from "../rpc/duplex-channel.js";
 import { Code } from "../rpc/status.js";
-import { addServices, type ServiceRegistration } from "../rpc/server.js";
+import { createServer, defaultEngine, type EngineName, type TlsPem } from "../rpc/engine.js";
+import { addServices, type Server, type ServiceRegistration } from "../rpc/server.js";
 import type { BrokerMux } from "./mux.js";
 import {
   bindServer,
@@ -36,7 +38,11 @@ export interface BrokerStreamSink {
 export interface BrokerOptions {
   /** Where new listeners go (socket dir and group, or a tcp port range). */
   listen?: Omit<ListenOptions, "credentials">;
-  /** Credentials for brokered servers (AutoMTLS or caller TLS); plaintext if absent. */
+  /** The engine of brokered socket servers and dials; default `defaultEngine()` (mux streams: grpc-js). */
+  engine?: EngineName;
+  /** Mutual TLS for brokered servers and dials on the h2 engine (AutoMTLS or caller TLS). */
+  tls?: TlsPem;
+  /** Credentials for brokered servers on grpc-js (AutoMTLS or caller TLS); plaintext if absent. */
   serverCredentials?: () => grpc.ServerCredentials;
   /** Credentials for brokered dials. */
   channelCredentials?: () => grpc.ChannelCredentials;
@@ -63,7 +69,7 @@ export interface BrokerListener {
   readonly id: number;
   /** The socket announced to the peer; none in mux mode. */
   readonly addr?: NetAddr;
-  readonly server: grpc.Server;
+  readonly server: Server;
   /** Stops serving at once and removes the socket. */
   close(): void;
 }
@@ -89,7 +95,7 @@ export class Broker {
   private readonly outbox: ConnInfo[] = [];
   private readonly pending = new Map<number, Pending>();
   private readonly listeners = new Set<BrokerListener>();
-  private readonly channels = new Set<grpc.Client>();
+  private readonly channels = new Set<Channel>();
   private closed = false;
   /** Knocks that arrived before `accept(id)`; one kept per id, as in Go. */
   private readonly knocks = new Map<number, ConnInfo>();
@@ -145,15 +151,15 @@ export class Broker {
   /** Binds a fresh gRPC server under `id` and announces it to the peer. */
   async accept(id: number): Promise<BrokerListener> {
     if (this.closed) throw new BrokerError("CLOSED", id, `broker closed: cannot accept id ${id}`);
-    const server = new grpc.Server({
-      "grpc.max_receive_message_length": 4 * 1024 * 1024,
-      "grpc.max_send_message_length": MAX_INT32,
-      ...this.opts.serverOptions,
-    });
-    if (this.opts.mux) return this.acceptMux(id, server, this.opts.mux);
+    const limits = { maxReceiveMessageLength: 4 * 1024 * 1024, maxSendMessageLength: MAX_INT32, grpcJsOptions: this.opts.serverOptions };
+    // Mux streams are injected into a grpc-js server; sockets get the chosen engine.
+    if (this.opts.mux) return this.acceptMux(id, createServer({ ...limits, engine: "grpc-js" }) as grpc.Server, this.opts.mux);
+    const engine = this.opts.engine ?? defaultEngine();
+    const server = createServer({ ...limits, engine, tls: this.opts.tls });
     let bound;
     try {
-      bound = await bindServer(server, { ...this.opts.listen, credentials: this.opts.serverCredentials?.() });
+      const credentials = engine === "grpc-js" ? this.opts.serverCredentials?.() : undefined;
+      bound = await bindServer(server, { ...this.opts.listen, credentials });
     } catch (err) {
       server.forceShutdown();
       throw new BrokerError("ACCEPT_FAILED", id, `broker accept of id ${id} failed: ${(err as Error).message}`);
@@ -217,7 +223,7 @@ export class Broker {
    * Waits for the peer's announcement of `id` and returns a channel to it (a
    * grpc-js Client, for `createClient`). The broker closes it on `close()`.
    */
-  async dial(id: number, opts: { timeoutMs?: number; channelOptions?: grpc.ChannelOptions } = {}): Promise<grpc.Client> {
+  async dial(id: number, opts: { timeoutMs?: number; channelOptions?: grpc.ChannelOptions } = {}): Promise<Channel> {
     if (this.opts.mux) return this.track(this.dialMux(id, this.opts.mux, opts));
     const info = await this.waitFor(id, opts.timeoutMs ?? this.opts.dialTimeoutMs ?? 5000);
     if (info.network !== "unix" && info.network !== "tcp") {
@@ -228,6 +234,8 @@ export class Broker {
     grpcTarget(addr);
     return this.track(
       dialChannel(addr, {
+        engine: this.opts.engine,
+        tls: this.opts.tls,
         credentials: this.opts.channelCredentials?.(),
         channelOptions: opts.channelOptions,
       }),
@@ -239,7 +247,7 @@ export class Broker {
    * the ack (5 s) and opens a stream, as go-plugin's muxDial does. The first
    * connect happens here, so a refused knock fails the dial.
    */
-  private async dialMux(id: number, mux: BrokerMux, opts: { timeoutMs?: number }): Promise<grpc.Client> {
+  private async dialMux(id: number, mux: BrokerMux, opts: { timeoutMs?: number }): Promise<Channel> {
     const timeoutMs = opts.timeoutMs ?? this.opts.dialTimeoutMs ?? 5000;
     const connect = () => {
       const run = this.dialQueue.then(() => this.knockAndOpen(id, mux, timeoutMs));
@@ -299,9 +307,9 @@ export class Broker {
   }
 
   /** Keeps `ch` for `close()`; its own close() forgets it. */
-  private track(ch: grpc.Client): grpc.Client;
-  private track(ch: Promise<grpc.Client>): Promise<grpc.Client>;
-  private track(ch: grpc.Client | Promise<grpc.Client>): grpc.Client | Promise<grpc.Client> {
+  private track(ch: Channel): Channel;
+  private track(ch: Promise<Channel>): Promise<Channel>;
+  private track(ch: Channel | Promise<Channel>): Channel | Promise<Channel> {
     if (ch instanceof Promise) return ch.then((c) => this.track(c));
     this.channels.add(ch);
     const close = ch.close.bind(ch);

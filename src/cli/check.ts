@@ -5,6 +5,7 @@
  * transport, AutoMTLS certificate, health, stdio and broker streams, graceful
  * Shutdown, and what the plugin leaves behind.
  */
+import type { Channel } from "../rpc/client.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -139,7 +140,7 @@ export async function checkPlugin(o: CheckOptions): Promise<CheckReport> {
     add("stdout", "fail", `${before.length} line(s) on stdout before any handshake; a host reads the first as the handshake: ${JSON.stringify(clip(before[0]!))}`);
   } else add("stdout", "skip", "nothing on stdout");
 
-  let channel: grpc.Client | undefined;
+  let channel: Channel | undefined;
   const streams = new AbortController();
   let killed = false;
   const kill = () => {

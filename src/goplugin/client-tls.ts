@@ -8,6 +8,8 @@ export interface ClientTls {
   serverCredentials(): grpc.ServerCredentials;
   /** Dialing TLS as node:tls options, for connections over mux streams. */
   connectionOptions?(): import("node:tls").ConnectionOptions;
+  /** The same TLS as PEM, for the h2 engine. */
+  pem?: import("../rpc/engine.js").TlsPem;
   /** AutoMTLS: the host certificate PEM passed in PLUGIN_CLIENT_CERT. */
   certPem?: string;
   /** AutoMTLS: the same TLS, now trusting the plugin's certificate from the handshake. */

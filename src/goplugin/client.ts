@@ -1,3 +1,5 @@
+import type { EngineName } from "../rpc/engine.js";
+import type { Channel } from "../rpc/client.js";
 import * as grpc from "@grpc/grpc-js";
 import { chmodSync, chownSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -79,6 +81,8 @@ export interface ClientConfig {
   managed?: boolean;
   /** Extra grpc-js options for the main channel. */
   channelOptions?: grpc.ChannelOptions;
+  /** The gRPC engine of the host's channel and its brokered servers and dials; default `defaultEngine()` (grpc-js under a mux). */
+  engine?: EngineName;
   stdin?: "inherit" | "ignore";
   /** Broker rendezvous windows (go-plugin: 5 s each). */
   broker?: { dialTimeoutMs?: number; pendingTtlMs?: number };
@@ -103,7 +107,7 @@ export interface ClientConfig {
 
 /** The connected protocol: go-plugin's ClientProtocol. */
 export interface ClientProtocol {
-  readonly channel: grpc.Client;
+  readonly channel: Channel;
   readonly broker: Broker;
   dispense<T = unknown>(name: string): T;
   ping(): Promise<void>;
@@ -462,7 +466,7 @@ export class Client implements ManagedProcess, AsyncDisposable {
   private connect(): ClientProtocol {
     const h = this.handshake!;
     const tls = this.tlsState;
-    let channel: grpc.Client;
+    let channel: Channel;
     if (this.config.grpcBrokerMultiplex) {
       // One connection, dialled now as Go does; the main channel takes a new stream per (re)connect.
       const mux = new ClientMux(h.addr, {
@@ -474,6 +478,8 @@ export class Client implements ManagedProcess, AsyncDisposable {
     } else {
       try {
         channel = dialChannel(h.addr, {
+          engine: this.config.engine,
+          tls: tls?.pem,
           credentials: tls?.channelCredentials(),
           channelOptions: this.config.channelOptions,
         });
@@ -487,6 +493,8 @@ export class Client implements ManagedProcess, AsyncDisposable {
     }
     const broker = new Broker({
       listen: { socketDir: this.socketDir, socketGroup: this.config.unixSocketConfig?.group },
+      engine: this.config.engine,
+      tls: tls?.pem,
       serverCredentials: tls && (() => tls.serverCredentials()),
       channelCredentials: tls && (() => tls.channelCredentials()),
       mux: this.mux,
@@ -515,7 +523,7 @@ export class Client implements ManagedProcess, AsyncDisposable {
     return this.protocol;
   }
 
-  private openBrokerStream(channel: grpc.Client, broker: Broker, signal: AbortSignal): void {
+  private openBrokerStream(channel: Channel, broker: Broker, signal: AbortSignal): void {
     const out = new AsyncQueue<ConnInfo>(signal);
     broker.attach({ send: (info) => out.push(info) });
     const stream = createClient(GRPCBroker, channel).startStream(out, { signal });
@@ -528,7 +536,7 @@ export class Client implements ManagedProcess, AsyncDisposable {
     })();
   }
 
-  private openStdio(channel: grpc.Client, signal: AbortSignal): void {
+  private openStdio(channel: Channel, signal: AbortSignal): void {
     const c = this.config;
     void (async () => {
       try {

@@ -1,4 +1,4 @@
-import type * as grpc from "@grpc/grpc-js";
+import type { Channel } from "../rpc/client.js";
 import type { Broker } from "../broker/broker.js";
 import type { ServiceRegistration } from "../rpc/server.js";
 
@@ -9,7 +9,7 @@ import type { ServiceRegistration } from "../rpc/server.js";
  */
 export interface GRPCPlugin<T = unknown> {
   grpcServer?(ctx: { broker: Broker }): Iterable<ServiceRegistration> | Promise<Iterable<ServiceRegistration>>;
-  grpcClient?(ctx: { broker: Broker; channel: grpc.Client }): T;
+  grpcClient?(ctx: { broker: Broker; channel: Channel }): T;
 }
 
 export type PluginSet = Record<string, GRPCPlugin>;

@@ -1,3 +1,5 @@
+import { createServer, defaultEngine, type EngineName } from "../rpc/engine.js";
+import { H2Server } from "../rpc/h2-server.js";
 import * as grpc from "@grpc/grpc-js";
 import { writeSync } from "node:fs";
 import { Broker } from "../broker/broker.js";
@@ -36,6 +38,8 @@ export interface ServeConfig {
   logger?: HclogLogger;
   /** Largest message accepted from the host; 4 MiB like a Go plugin's server. */
   maxRecvMsgSize?: number;
+  /** The gRPC engine of the plugin's servers and brokered dials; default `defaultEngine()` (grpc-js under a mux). */
+  engine?: EngineName;
   maxSendMsgSize?: number;
   /** Extra grpc-js server options. */
   serverOptions?: grpc.ServerOptions;
@@ -102,15 +106,20 @@ export async function serve(config: ServeConfig): Promise<void> {
     minPort: ports.min,
     maxPort: ports.max,
   };
-  const server = new grpc.Server({
-    "grpc.max_receive_message_length": config.maxRecvMsgSize ?? 4 * 1024 * 1024,
-    "grpc.max_send_message_length": config.maxSendMsgSize ?? MAX_INT32,
-    ...config.serverOptions,
-  });
   // go-plugin: field 7 is sent whenever the host set the variable; mux runs only if it reads as true.
   const muxField = !!env[ENV.multiplexGRPC];
+  const muxOn = parseGoBool(env[ENV.multiplexGRPC] ?? "");
+  // Mux streams are injected into a grpc-js server; otherwise the chosen engine serves.
+  const engine: EngineName = muxOn ? "grpc-js" : (config.engine ?? defaultEngine());
+  const server = createServer({
+    engine,
+    maxReceiveMessageLength: config.maxRecvMsgSize ?? 4 * 1024 * 1024,
+    maxSendMessageLength: config.maxSendMsgSize ?? MAX_INT32,
+    tls: tls?.pem,
+    grpcJsOptions: config.serverOptions,
+  });
   let mux: { mux: ServerMux; raw: BoundListener } | undefined;
-  if (parseGoBool(env[ENV.multiplexGRPC] ?? "")) {
+  if (muxOn && server instanceof grpc.Server) {
     try {
       const raw = await bindNet(listen);
       const injector = server.createConnectionInjector(tls?.serverCredentials() ?? grpc.ServerCredentials.createInsecure());
@@ -127,6 +136,8 @@ export async function serve(config: ServeConfig): Promise<void> {
   }
   const broker = new Broker({
     listen,
+    engine: config.engine ?? defaultEngine(),
+    tls: tls?.pem,
     serverCredentials: tls && (() => tls!.serverCredentials()),
     channelCredentials: tls && (() => tls!.channelCredentials()),
     mux: mux?.mux,
@@ -156,7 +167,7 @@ export async function serve(config: ServeConfig): Promise<void> {
       registrations.push(...(await plugin.grpcServer({ broker })));
     }
     addServices(server, registrations);
-    bound = mux?.raw ?? (await bindServer(server, { ...listen, credentials: tls?.serverCredentials() }));
+    bound = mux?.raw ?? (await bindServer(server, { ...listen, credentials: engine === "grpc-js" ? tls?.serverCredentials() : undefined }));
   } catch (err) {
     server.forceShutdown();
     mux?.raw.release();
@@ -201,13 +212,20 @@ export async function serve(config: ServeConfig): Promise<void> {
   process.off("SIGINT", onInterrupt);
   process.off("SIGTERM", onTerm);
   process.off("exit", release);
-  server.forceShutdown();
+  if (server instanceof H2Server) {
+    // GOAWAY, a moment for replies in flight (Shutdown's own), then the
+    // long-lived streams are reset and each connection closes cleanly.
+    await server.tryShutdown(SHUTDOWN_GRACE_MS);
+  } else server.forceShutdown();
   broker.close();
   mux?.mux.close();
   bound.release();
   if (!test || test.syncStdio) stdio.uninstall();
   if (config.exitProcess !== false) process.exit(0);
 }
+
+/** How long calls in flight may finish after the host's Shutdown (h2 engine). */
+const SHUTDOWN_GRACE_MS = 100;
 
 function exitWith(message: string, code: number): never {
   if (message) writeSync(2, message);

@@ -1,6 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { checkServerIdentity, type ConnectionOptions, type PeerCertificate } from "node:tls";
 import { X509Certificate } from "node:crypto";
+import type { TlsPem } from "../rpc/engine.js";
 import { ENV } from "./env.js";
 import type { HclogLogger } from "./hclog.js";
 import { generateCert } from "./mtls-cert.js";
@@ -13,6 +14,8 @@ export interface ServerTls {
   connectionOptions(): ConnectionOptions;
   /** DER of the plugin certificate to announce in the handshake (AutoMTLS only). */
   certDer?: Buffer;
+  /** The same TLS as PEM, for the h2 engine. */
+  pem?: TlsPem;
 }
 
 /** PEM material for explicit TLS (go-plugin's TLSConfig / TLSProvider). */
@@ -32,6 +35,7 @@ export function tlsFromPem(o: PemTlsOptions): ServerTls {
   const key = Buffer.from(o.key);
   const name = o.serverName ?? "localhost";
   return {
+    pem: { ca, cert, key, serverName: name },
     serverCredentials: () => grpc.ServerCredentials.createSsl(ca, [{ private_key: key, cert_chain: cert }], true),
     channelCredentials: () =>
       grpc.credentials.createSsl(ca, key, cert, {

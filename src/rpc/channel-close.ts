@@ -1,4 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
+import type { Channel } from "./client.js";
+import { H2Channel } from "./h2-channel.js";
 import { Code } from "./status.js";
 
 /**
@@ -44,7 +46,8 @@ export function trackingInterceptor(): { interceptor: grpc.Interceptor; register
  * status. Idempotent: the first cause wins. Channels not made by
  * `dialChannel` are just closed.
  */
-export function failChannel(channel: grpc.Client, details: string, code: Code = Code.UNAVAILABLE): void {
+export function failChannel(channel: Channel, details: string, code: Code = Code.UNAVAILABLE): void {
+  if (channel instanceof H2Channel) return channel.fail(details, code);
   const tracker = trackers.get(channel);
   if (tracker && !tracker.failure) {
     tracker.failure = { code, details };
@@ -55,7 +58,8 @@ export function failChannel(channel: grpc.Client, details: string, code: Code = 
 }
 
 /** True once `failChannel` ran on `channel`. */
-export function channelFailed(channel: grpc.Client): boolean {
+export function channelFailed(channel: Channel): boolean {
+  if (channel instanceof H2Channel) return channel.failed;
   return trackers.get(channel)?.failure !== undefined;
 }
 

@@ -79,6 +79,8 @@ export interface StartOptions {
 export class H2Channel {
   private session?: http2.ClientHttp2Session;
   private closed = false;
+  private failure?: { code: Code; details: string };
+  private readonly calls = new Set<ClientCall>();
   /** Calls in flight per connection: a connection keeps the process alive only while it has some. */
   private readonly active = new WeakMap<http2.ClientHttp2Session, number>();
   private readonly maxSend: number;
@@ -93,6 +95,29 @@ export class H2Channel {
     this.maxRecv = opts.maxReceiveMessageLength ?? MAX_INT32;
     const tcp = typeof target !== "function" && target.network === "tcp" ? target.address : undefined;
     this.authority = `${opts.tls ? "https" : "http"}://${tcp?.startsWith(":") ? `127.0.0.1${tcp}` : (tcp ?? "localhost")}`;
+  }
+
+  /**
+   * Ends every call in flight with `code` and `details`, closes the channel,
+   * and fails later calls the same way at once (the grpc-js path's `failChannel`).
+   */
+  fail(details: string, code: Code = Code.UNAVAILABLE): void {
+    if (!this.failure) {
+      this.failure = { code, details };
+      for (const call of [...this.calls]) call.cancel(code, details);
+      this.calls.clear();
+    }
+    this.close();
+  }
+
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /** @internal */
+  track(call: ClientCall, live: boolean): void {
+    if (live) this.calls.add(call);
+    else this.calls.delete(call);
   }
 
   /** Closes the connection once its calls have ended; new calls fail. */
@@ -174,6 +199,7 @@ export class H2Channel {
 
   /** @internal */
   openStream(headers: http2.OutgoingHttpHeaders): http2.ClientHttp2Stream {
+    if (this.failure) throw new RpcError(this.failure.code, this.failure.details);
     if (this.closed) throw new RpcError(Code.UNAVAILABLE, "grpc: the client connection is closing");
     const session = this.connection();
     const stream = session.request(headers, { endStream: false });
@@ -272,6 +298,7 @@ export class ClientCall {
     }
     this.stream = stream;
     this.session = stream.session as http2.ClientHttp2Session;
+    this.channel.track(this, true);
     stream.on("response", (h, flags) => this.onResponse(h, flags));
     stream.on("data", (chunk: Buffer) => this.onData(chunk));
     stream.on("trailers", (h) => (this.trailers = h));
@@ -452,6 +479,7 @@ export class ClientCall {
     if (this.done) return;
     this.done = true;
     this.sent = undefined;
+    this.channel.track(this, false);
     if (this.timer) clearTimeout(this.timer);
     if (this.onAbort) this.signal!.removeEventListener("abort", this.onAbort);
     this.listener.onStatus({ code, details, metadata });

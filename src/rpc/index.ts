@@ -1,4 +1,5 @@
 export { Code, RpcError, toStatus } from "./status.js";
+export { defaultEngine, ENGINE_ENV, type EngineName, type TlsPem } from "./engine.js";
 export { errorWithDetails, statusDetails, STATUS_DETAILS_KEY } from "./status-details.js";
 export { H2Channel, type H2ChannelOptions, type ChannelTarget, type ChannelTls } from "./h2-channel.js";
 export { H2Server, type H2ServerOptions, type ServerTlsPem } from "./h2-server.js";

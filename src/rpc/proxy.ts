@@ -1,71 +1,63 @@
-import * as grpc from "@grpc/grpc-js";
 import type { DescService } from "@bufbuild/protobuf";
-
-const identity = (b: Buffer) => b;
+import type { Channel } from "./client.js";
+import type { HandlerContext } from "./context.js";
+import { rawUnary } from "./raw-call.js";
+import { registerRawUnary, type Server } from "./server.js";
+import { Code, RpcError } from "./status.js";
 
 /**
  * A transparent gRPC proxy for the unary methods of `services`: requests are
  * forwarded as raw bytes to the channel `upstream()` returns, with their
  * metadata and deadline; the reply, status code, message, headers and trailers
  * come back unchanged, so a host can hand one plugin's service to another
- * without decoding anything. grpc-js has no
- * catch-all handler, so each method path is registered; paths the proxy does
- * not know are UNIMPLEMENTED, as they would be upstream.
+ * without decoding anything. Each method path is registered (grpc-js has no
+ * catch-all handler); paths the proxy does not know are UNIMPLEMENTED, as they
+ * would be upstream. Works on either engine, on both sides.
  */
 export function registerProxy(
-  server: grpc.Server,
+  server: Server,
   services: Iterable<DescService>,
-  upstream: () => grpc.Client | Promise<grpc.Client>,
+  upstream: () => Channel | Promise<Channel>,
   /** Called once per relayed call with its path and final status code. */
-  onCall?: (path: string, code: grpc.status) => void,
+  onCall?: (path: string, code: Code) => void,
 ): string[] {
   const paths: string[] = [];
   for (const svc of services) {
     for (const m of svc.methods) {
       if (m.methodKind !== "unary") throw new Error(`proxy: ${svc.typeName}/${m.name} is ${m.methodKind}; only unary methods are relayed`);
       const path = `/${svc.typeName}/${m.name}`;
-      server.register(path, forwardUnary(path, upstream, onCall), identity, identity, "unary");
+      registerRawUnary(server, path, relay(path, upstream, onCall));
       paths.push(path);
     }
   }
   return paths;
 }
 
-function forwardUnary(
-  path: string,
-  upstream: () => grpc.Client | Promise<grpc.Client>,
-  onCall?: (path: string, code: grpc.status) => void,
-): grpc.handleUnaryCall<Buffer, Buffer> {
-  return (call, callback) => {
-    Promise.resolve()
-      .then(upstream)
-      .then(
-        (channel) => {
-          const deadline = call.getDeadline();
-          const options: grpc.CallOptions = deadline === Infinity ? {} : { deadline };
-          let reply: { err: grpc.ServiceError | null; value?: Buffer } | undefined;
-          let trailers: grpc.Metadata | undefined;
-          const finish = () => {
-            if (!reply || !trailers) return;
-            onCall?.(path, reply.err ? reply.err.code : grpc.status.OK);
-            if (reply.err) callback({ code: reply.err.code, details: reply.err.details, metadata: trailers });
-            else callback(null, reply.value, trailers);
-          };
-          const out = channel.makeUnaryRequest(path, identity, identity, call.request, call.metadata, options, (err, value) => {
-            reply = { err, value };
-            finish();
-          });
-          out.on("metadata", (md) => call.sendMetadata(md));
-          out.on("status", (s) => {
-            trailers = s.metadata;
-            finish();
-          });
-          call.once("cancelled", () => out.cancel());
-        },
-        (err: unknown) => {
-          onCall?.(path, grpc.status.UNAVAILABLE);
-          callback({ code: grpc.status.UNAVAILABLE, details: `proxy: upstream unavailable: ${(err as Error).message}` });
-        },
-      );
+function relay(path: string, upstream: () => Channel | Promise<Channel>, onCall?: (path: string, code: Code) => void) {
+  return async (req: Buffer, ctx: HandlerContext): Promise<Buffer> => {
+    let channel: Channel;
+    try {
+      channel = await upstream();
+    } catch (err) {
+      onCall?.(path, Code.UNAVAILABLE);
+      throw new RpcError(Code.UNAVAILABLE, `proxy: upstream unavailable: ${(err as Error).message}`);
+    }
+    let trailers: import("@grpc/grpc-js").Metadata | undefined;
+    try {
+      const res = await rawUnary(channel, path, req, {
+        metadata: ctx.metadata,
+        deadline: ctx.deadline,
+        signal: ctx.signal,
+        onHeader: (md) => ctx.sendHeader(md),
+        onTrailer: (md) => (trailers = md),
+      });
+      onCall?.(path, Code.OK);
+      if (trailers) ctx.setTrailer(trailers);
+      return res;
+    } catch (err) {
+      const e = RpcError.from(err);
+      onCall?.(path, e.code);
+      throw e;
+    }
   };
 }

@@ -75,6 +75,15 @@ export function addServices(server: Server, registrations: Iterable<ServiceRegis
 
 type AnyImpl = (arg: unknown, ctx: HandlerContext) => unknown;
 
+const identity = (b: Buffer) => b;
+
+/** Registers a unary handler of raw message bytes on `path`, on either engine (a proxy's relay). */
+export function registerRawUnary(server: Server, path: string, fn: (req: Buffer, ctx: HandlerContext) => Promise<Buffer>): void {
+  if (server instanceof H2Server) return server.registerRaw(path, fn);
+  const m = { methodKind: "unary", name: path.slice(path.lastIndexOf("/") + 1) } as DescMethod;
+  server.register(path, adaptHandler(m, fn as AnyImpl) as grpc.handleUnaryCall<Buffer, Buffer>, identity, identity, "unary");
+}
+
 type SurfaceCall =
   | grpc.ServerUnaryCall<unknown, unknown>
   | grpc.ServerReadableStream<unknown, unknown>

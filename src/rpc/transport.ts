@@ -5,6 +5,11 @@ import { chmodSync, chownSync, existsSync, readFileSync, unlinkSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { trackingInterceptor } from "./channel-close.js";
+import type { Channel } from "./client.js";
+import { defaultEngine, type EngineName, type TlsPem } from "./engine.js";
+import { H2Channel } from "./h2-channel.js";
+import { H2Server } from "./h2-server.js";
+import type { Server } from "./server.js";
 
 /** A listener address as go-plugin announces it: network plus address. */
 export interface NetAddr {
@@ -33,6 +38,11 @@ export function grpcTarget(addr: NetAddr): string {
 }
 
 export interface DialOptions {
+  /** The engine; default `defaultEngine()`. */
+  engine?: EngineName;
+  /** h2 engine: mutual TLS material. */
+  tls?: TlsPem;
+  /** grpc-js engine: its channel credentials. */
   credentials?: grpc.ChannelCredentials;
   /** Extra grpc-js channel options; they win over the defaults. */
   channelOptions?: grpc.ChannelOptions;
@@ -56,7 +66,11 @@ export const KEEPALIVE_OPTIONS: grpc.ChannelOptions = {
  * defaults (send and receive limits of MaxInt32) plus `KEEPALIVE_OPTIONS`.
  * Its calls can all be ended at once with `failChannel`.
  */
-export function dialChannel(addr: NetAddr, opts: DialOptions = {}): grpc.Client {
+export function dialChannel(addr: NetAddr, opts: DialOptions = {}): Channel {
+  if ((opts.engine ?? defaultEngine()) === "h2") {
+    grpcTarget(addr);
+    return new H2Channel(addr, { tls: opts.tls, maxReceiveMessageLength: MAX_INT32, maxSendMessageLength: MAX_INT32 });
+  }
   const tracking = trackingInterceptor();
   const extra = opts.channelOptions as grpc.ClientOptions | undefined;
   const options: grpc.ClientOptions = {
@@ -111,7 +125,7 @@ export function newSocketPath(dir: string = tmpdir()): string {
 }
 
 /** Binds `server` on a new unix socket or on the first free tcp port in range. */
-export async function bindServer(server: grpc.Server, opts: ListenOptions = {}): Promise<BoundListener> {
+export async function bindServer(server: Server, opts: ListenOptions = {}): Promise<BoundListener> {
   const creds = opts.credentials ?? grpc.ServerCredentials.createInsecure();
   const network = opts.network ?? (process.platform === "win32" ? "tcp" : "unix");
   if (network === "unix") {
@@ -208,7 +222,14 @@ export async function bindNet(opts: Omit<ListenOptions, "credentials"> = {}): Pr
   throw new TransportError("BIND_FAILED", `couldn't bind plugin TCP listener in ports ${min}..${max}`);
 }
 
-function bindAsync(server: grpc.Server, target: string, creds: grpc.ServerCredentials): Promise<number> {
+function bindAsync(server: Server, target: string, creds: grpc.ServerCredentials): Promise<number> {
+  if (server instanceof H2Server) {
+    const i = target.lastIndexOf(":");
+    const listen = target.startsWith("unix://")
+      ? server.listen({ path: target.slice("unix://".length) })
+      : server.listen({ host: target.slice(0, i), port: Number(target.slice(i + 1)) });
+    return listen.then((port) => port ?? 0);
+  }
   return new Promise((resolve, reject) =>
     server.bindAsync(target, creds, (err, port) => (err ? reject(err) : resolve(port))),
   );

@@ -1,4 +1,4 @@
-import type * as grpc from "@grpc/grpc-js";
+import type { Channel } from "../../rpc/client.js";
 import type { Broker } from "../../broker/broker.js";
 import type { Client } from "../../goplugin/client.js";
 import type { Closer } from "./lazy-connection.js";
@@ -21,7 +21,7 @@ export class Generation {
     /** 1 for the first launch, then one more per relaunch. */
     readonly number: number,
     readonly client: Client,
-    readonly channel: grpc.Client,
+    readonly channel: Channel,
     readonly broker: Broker,
   ) {}
 

@@ -1,4 +1,4 @@
-import type * as grpc from "@grpc/grpc-js";
+import type { Channel } from "../../rpc/client.js";
 import type { Broker } from "../../broker/broker.js";
 import { Client, type ClientConfig } from "../../goplugin/client.js";
 import type { HandshakeConfig } from "../../goplugin/handshake.js";
@@ -46,7 +46,7 @@ export interface LoopLaunchConfig {
 /** A launched LOOP plugin: its go-plugin client, main channel and broker. */
 export interface LoopConnection {
   client: Client;
-  channel: grpc.Client;
+  channel: Channel;
   broker: Broker;
 }
 

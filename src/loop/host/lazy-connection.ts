@@ -1,4 +1,4 @@
-import type * as grpc from "@grpc/grpc-js";
+import type { Channel } from "../../rpc/client.js";
 import type { Broker } from "../../broker/broker.js";
 
 /** Something a connection owns and must release: a brokered listener, a channel. */
@@ -14,9 +14,9 @@ export interface Closer {
  * the next use tries again.
  */
 export class LazyConnection {
-  private pending?: Promise<grpc.Client>;
+  private pending?: Promise<Channel>;
   private resources: Closer[] = [];
-  private ch?: grpc.Client;
+  private ch?: Channel;
   private closed = false;
   id?: number;
 
@@ -26,7 +26,7 @@ export class LazyConnection {
     private readonly factory: (serve: (r: Closer) => void) => Promise<number>,
   ) {}
 
-  channel(): Promise<grpc.Client> {
+  channel(): Promise<Channel> {
     if (this.closed) return Promise.reject(new Error(`${this.name}: connection closed`));
     this.pending ??= this.connect().catch(async (err) => {
       this.pending = undefined;
@@ -36,7 +36,7 @@ export class LazyConnection {
     return this.pending;
   }
 
-  private async connect(): Promise<grpc.Client> {
+  private async connect(): Promise<Channel> {
     const broker = await this.broker();
     const id = await this.factory((r) => this.resources.push(r));
     this.id = id;

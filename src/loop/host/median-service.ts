@@ -1,9 +1,10 @@
+import type { Channel } from "../../rpc/client.js";
 import * as grpc from "@grpc/grpc-js";
 import type { DescService } from "@bufbuild/protobuf";
 import type { Client } from "../../goplugin/client.js";
 import type { CallOptions } from "../../rpc/client.js";
 import { registerProxy } from "../../rpc/proxy.js";
-import { addServices, type ServiceRegistration } from "../../rpc/server.js";
+import { addServices, type Server, type ServiceRegistration } from "../../rpc/server.js";
 import { Codec } from "../../gen/loop/internal/codec/codec_pb.js";
 import { ContractReader } from "../../gen/loop/internal/pb/contract_reader_pb.js";
 import { MedianContract, OnchainConfigCodec, ReportCodec } from "../../gen/loop/internal/pb/median_pb.js";
@@ -92,7 +93,7 @@ export class MedianService implements AsyncDisposable {
     await this.plugin.start(opts);
   }
 
-  private upstream(): () => Promise<grpc.Client> | grpc.Client {
+  private upstream(): () => Promise<Channel> | Channel {
     const p = this.cfg.provider;
     if ("current" in p) return () => p.current().then((c) => c.channel);
     return () => p.channel;
@@ -100,7 +101,7 @@ export class MedianService implements AsyncDisposable {
 
   private async newMedianFactory(gen: Generation): Promise<MedianFactory> {
     const ev = this.cfg.onEvent;
-    const serve = async (name: string, services: ServiceRegistration[], setup?: (s: grpc.Server) => void) => {
+    const serve = async (name: string, services: ServiceRegistration[], setup?: (s: Server) => void) => {
       const id = gen.broker.nextId();
       const l = gen.own(await gen.broker.accept(id));
       setup?.(l.server);

@@ -1,4 +1,4 @@
-import type * as grpc from "@grpc/grpc-js";
+import type { Channel } from "../../rpc/client.js";
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { Client } from "../../goplugin/client.js";
 import type { CallOptions } from "../../rpc/client.js";
@@ -132,10 +132,10 @@ export class RelayerService implements AsyncDisposable {
    * Runs a relayer factory RPC on the live generation and dials the broker id
    * it answers; the connection belongs to that generation (closed with it).
    */
-  private served<C>(name: string, factory: (r: RelayerClient, o?: CallOptions) => Promise<number>, make: (id: number, ch: grpc.Client) => C, opts?: CallOptions): Promise<C> {
+  private served<C>(name: string, factory: (r: RelayerClient, o?: CallOptions) => Promise<number>, make: (id: number, ch: Channel) => C, opts?: CallOptions): Promise<C> {
     return this.plugin.call(async (r, gen, o) => {
       const id = await traced(this.cfg.onEvent, { kind: "rpc", name: `Relayer/New${name}` }, () => factory(r, o), (id) => ({ id, detail: `${name} id ${id}` }));
-      const ch: grpc.Client = gen.own(await gen.broker.dial(id));
+      const ch: Channel = gen.own(await gen.broker.dial(id));
       this.cfg.onEvent?.({ kind: "dial", name, id });
       return make(id, ch);
     }, opts);
@@ -179,7 +179,7 @@ export class RelayerService implements AsyncDisposable {
       id,
       detail: `providerType=${relay.providerType} → pluginProviderID=${id}`,
     }));
-    const ch: grpc.Client = gen.own(await gen.broker.dial(id));
+    const ch: Channel = gen.own(await gen.broker.dial(id));
     this.cfg.onEvent?.({ kind: "dial", name: "PluginProvider", id });
     const p = new ProviderConnection(id, ch);
     await p.probe();

@@ -1,4 +1,4 @@
-import type * as grpc from "@grpc/grpc-js";
+import type { Channel } from "../../rpc/client.js";
 import { ContractReaderClient } from "../services/contract-reader.js";
 import { ContractWriterClient } from "../services/contract-writer.js";
 import { ContractConfigTrackerClient, OffchainConfigDigesterClient } from "../services/provider.js";
@@ -10,7 +10,7 @@ import { LoopServiceClient } from "../services/service.js";
  * `close()`, which (as Go's service clients do) asks the relayer to close the
  * service, then drops the connection whatever the answer.
  */
-async function closeServed(service: LoopServiceClient, channel: grpc.Client): Promise<void> {
+async function closeServed(service: LoopServiceClient, channel: Channel): Promise<void> {
   try {
     await service.close();
   } finally {
@@ -24,7 +24,7 @@ export class ConfigProviderConnection {
   readonly contractConfigTracker: ContractConfigTrackerClient;
   constructor(
     readonly id: number,
-    readonly channel: grpc.Client,
+    readonly channel: Channel,
   ) {
     this.service = new LoopServiceClient(channel);
     this.offchainConfigDigester = new OffchainConfigDigesterClient(channel);
@@ -39,7 +39,7 @@ export class ContractReaderConnection extends ContractReaderClient {
   readonly service: LoopServiceClient;
   constructor(
     readonly id: number,
-    override readonly channel: grpc.Client,
+    override readonly channel: Channel,
   ) {
     super(channel);
     this.service = new LoopServiceClient(channel);
@@ -53,7 +53,7 @@ export class ContractWriterConnection extends ContractWriterClient {
   readonly service: LoopServiceClient;
   constructor(
     readonly id: number,
-    override readonly channel: grpc.Client,
+    override readonly channel: Channel,
   ) {
     super(channel);
     this.service = new LoopServiceClient(channel);

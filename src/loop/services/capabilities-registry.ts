@@ -1,4 +1,3 @@
-import type * as grpc from "@grpc/grpc-js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { CapabilityConfig, CapabilityConfigSchema } from "../../gen/loop/capabilities/pb/registry_pb.js";
 import {
@@ -66,7 +65,7 @@ export interface LocalCapability {
 /** A capability someone else serves: the kind it was added as and the connection to it. */
 export interface RemoteCapability {
   kind: CapabilityKind;
-  channel: grpc.Client;
+  channel: Channel;
 }
 
 /** chainlink-common's core.CapabilitiesRegistry, as the host implements it. */
@@ -163,10 +162,10 @@ export class CapabilitiesRegistryClient {
     const r = await this.rpc.get({ id }, opts);
     return { kind: kindFromPb(r.type), channel: await this.broker.dial(r.capabilityID) };
   }
-  async getTrigger(id: string, opts?: CallOptions): Promise<grpc.Client> {
+  async getTrigger(id: string, opts?: CallOptions): Promise<Channel> {
     return this.broker.dial((await this.rpc.getTrigger({ id }, opts)).capabilityID);
   }
-  async getExecutable(id: string, opts?: CallOptions): Promise<grpc.Client> {
+  async getExecutable(id: string, opts?: CallOptions): Promise<Channel> {
     return this.broker.dial((await this.rpc.getExecutable({ id }, opts)).capabilityID);
   }
   /** Broker ids of every capability, each served for the caller to dial. */

@@ -1,4 +1,4 @@
-import type * as grpc from "@grpc/grpc-js";
+import type { Channel } from "../../rpc/client.js";
 import { DataSource as DataSourceService } from "../../gen/loop/internal/pb/median_datasource_pb.js";
 import { createClient, type ClientOf } from "../../rpc/client.js";
 import { service, type ServiceRegistration } from "../../rpc/server.js";
@@ -18,7 +18,7 @@ export function dataSourceServer(impl: DataSource): ServiceRegistration {
 
 export class DataSourceClient implements DataSource {
   private readonly rpc: ClientOf<typeof DataSourceService>;
-  constructor(channel: grpc.Client) {
+  constructor(channel: Channel) {
     this.rpc = createClient(DataSourceService, channel);
   }
   async observe(ts: ReportTimestamp): Promise<bigint> {

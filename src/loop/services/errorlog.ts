@@ -1,4 +1,4 @@
-import type * as grpc from "@grpc/grpc-js";
+import type { Channel } from "../../rpc/client.js";
 import { ErrorLog as ErrorLogService } from "../../gen/loop/internal/pb/median_pb.js";
 import { createClient, type ClientOf } from "../../rpc/client.js";
 import { service, type ServiceRegistration } from "../../rpc/server.js";
@@ -19,7 +19,7 @@ export function errorLogServer(impl: ErrorLog): ServiceRegistration {
 
 export class ErrorLogClient implements ErrorLog {
   private readonly rpc: ClientOf<typeof ErrorLogService>;
-  constructor(channel: grpc.Client) {
+  constructor(channel: Channel) {
     this.rpc = createClient(ErrorLogService, channel);
   }
   async saveError(message: string): Promise<void> {

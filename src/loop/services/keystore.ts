@@ -1,4 +1,4 @@
-import type * as grpc from "@grpc/grpc-js";
+import type { Channel } from "../../rpc/client.js";
 import { Keystore as KeystoreService } from "../../gen/loop/internal/pb/keystore_pb.js";
 import { createClient, type ClientOf } from "../../rpc/client.js";
 import { service, type ServiceRegistration } from "../../rpc/server.js";
@@ -20,7 +20,7 @@ export function keystoreServer(impl: Keystore): ServiceRegistration {
 
 export class KeystoreClient implements Keystore {
   private readonly rpc: ClientOf<typeof KeystoreService>;
-  constructor(channel: grpc.Client) {
+  constructor(channel: Channel) {
     this.rpc = createClient(KeystoreService, channel);
   }
   async accounts() {

@@ -1,4 +1,4 @@
-import type * as grpc from "@grpc/grpc-js";
+import type { Channel } from "../../rpc/client.js";
 import { create } from "@bufbuild/protobuf";
 import { TimestampSchema, type Timestamp } from "@bufbuild/protobuf/wkt";
 import {
@@ -87,7 +87,7 @@ export interface ReportCodec {
 export class ReportCodecClient implements ReportCodec {
   private readonly rpc: ClientOf<typeof ReportCodecService>;
 
-  constructor(channel: grpc.Client) {
+  constructor(channel: Channel) {
     this.rpc = createClient(ReportCodecService, channel);
   }
 
@@ -200,7 +200,7 @@ export interface MedianContract {
 export class MedianContractClient implements MedianContract {
   private readonly rpc: ClientOf<typeof MedianContractService>;
 
-  constructor(channel: grpc.Client) {
+  constructor(channel: Channel) {
     this.rpc = createClient(MedianContractService, channel);
   }
 
@@ -251,7 +251,7 @@ export interface OnchainConfigCodec {
 export class OnchainConfigCodecClient implements OnchainConfigCodec {
   private readonly rpc: ClientOf<typeof OnchainConfigCodecService>;
 
-  constructor(channel: grpc.Client) {
+  constructor(channel: Channel) {
     this.rpc = createClient(OnchainConfigCodecService, channel);
   }
 

@@ -1,4 +1,4 @@
-import type * as grpc from "@grpc/grpc-js";
+import type { Channel } from "../../rpc/client.js";
 import { PluginMedian as PluginMedianService } from "../../gen/loop/internal/pb/median_pb.js";
 import type { Broker } from "../../broker/broker.js";
 import { createClient, type ClientOf } from "../../rpc/client.js";
@@ -24,7 +24,7 @@ export interface MedianFactoryArgs {
 /** Client of `loop.PluginMedian` on a median plugin's main connection. */
 export class PluginMedianClient {
   private readonly rpc: ClientOf<typeof PluginMedianService>;
-  constructor(channel: grpc.Client) {
+  constructor(channel: Channel) {
     this.rpc = createClient(PluginMedianService, channel);
   }
   /** Returns the broker id of the plugin's ReportingPluginFactory. */

@@ -1,4 +1,4 @@
-import type * as grpc from "@grpc/grpc-js";
+import type { Channel } from "../../rpc/client.js";
 import { Codec } from "../../gen/loop/internal/codec/codec_pb.js";
 import { ContractReader } from "../../gen/loop/internal/pb/contract_reader_pb.js";
 import { createClient } from "../../rpc/client.js";
@@ -22,7 +22,7 @@ export class ProviderConnection {
 
   constructor(
     readonly id: number,
-    readonly channel: grpc.Client,
+    readonly channel: Channel,
   ) {
     this.service = new LoopServiceClient(channel);
     this.offchainConfigDigester = new OffchainConfigDigesterClient(channel);

@@ -1,4 +1,4 @@
-import type * as grpc from "@grpc/grpc-js";
+import type { Channel } from "../../rpc/client.js";
 import { ContractConfigTracker as TrackerService, ContractTransmitter as TransmitterService, OffchainConfigDigester as DigesterService } from "../../gen/loop/internal/pb/relayer_pb.js";
 import { createClient, type ClientOf } from "../../rpc/client.js";
 import { service, type ServiceRegistration } from "../../rpc/server.js";
@@ -35,7 +35,7 @@ export interface ContractTransmitter {
 
 export class OffchainConfigDigesterClient implements OffchainConfigDigester {
   private readonly rpc: ClientOf<typeof DigesterService>;
-  constructor(channel: grpc.Client) {
+  constructor(channel: Channel) {
     this.rpc = createClient(DigesterService, channel);
   }
   async configDigest(config: ContractConfig) {
@@ -55,7 +55,7 @@ export function offchainConfigDigesterServer(impl: OffchainConfigDigester): Serv
 
 export class ContractConfigTrackerClient implements ContractConfigTracker {
   private readonly rpc: ClientOf<typeof TrackerService>;
-  constructor(channel: grpc.Client) {
+  constructor(channel: Channel) {
     this.rpc = createClient(TrackerService, channel);
   }
   async latestConfigDetails() {
@@ -83,7 +83,7 @@ export function contractConfigTrackerServer(impl: ContractConfigTracker): Servic
 
 export class ContractTransmitterClient implements ContractTransmitter {
   private readonly rpc: ClientOf<typeof TransmitterService>;
-  constructor(channel: grpc.Client) {
+  constructor(channel: Channel) {
     this.rpc = createClient(TransmitterService, channel);
   }
   async transmit(ctx: ReportContext, report: Uint8Array, signatures: AttributedOnchainSignature[]) {

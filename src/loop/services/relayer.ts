@@ -1,4 +1,4 @@
-import type * as grpc from "@grpc/grpc-js";
+import type { Channel } from "../../rpc/client.js";
 import type { JsonObject } from "@bufbuild/protobuf";
 import {
   PluginRelayer as PluginRelayerService,
@@ -86,7 +86,7 @@ export interface RelayerApi {
 /** Client of `loop.Relayer` on a dialed relayer connection. */
 export class RelayerClient implements RelayerApi {
   readonly rpc: ClientOf<typeof RelayerService>;
-  constructor(readonly channel: grpc.Client) {
+  constructor(readonly channel: Channel) {
     this.rpc = createClient(RelayerService, channel);
   }
   async getChainStatus(opts?: CallOptions): Promise<ChainStatus> {
@@ -246,7 +246,7 @@ export function relayerServer(impl: RelayerImpl, broker: Broker): ServiceRegistr
 /** Client of `loop.PluginRelayer` on a relayer plugin's main connection. */
 export class PluginRelayerClient {
   private readonly rpc: ClientOf<typeof PluginRelayerService>;
-  constructor(channel: grpc.Client) {
+  constructor(channel: Channel) {
     this.rpc = createClient(PluginRelayerService, channel);
   }
   /** Sends the config and the broker ids the host serves; returns the relayer's broker id. */

@@ -1,4 +1,4 @@
-import type * as grpc from "@grpc/grpc-js";
+import type { Channel } from "../../rpc/client.js";
 import { ReportingPlugin as PluginService, ReportingPluginFactory as FactoryService } from "../../gen/loop/internal/pb/reporting_pb.js";
 import type { Broker } from "../../broker/broker.js";
 import { createClient, type ClientOf } from "../../rpc/client.js";
@@ -26,7 +26,7 @@ export interface ReportingPlugin {
 
 export class ReportingPluginClient implements ReportingPlugin {
   private readonly rpc: ClientOf<typeof PluginService>;
-  constructor(readonly channel: grpc.Client) {
+  constructor(readonly channel: Channel) {
     this.rpc = createClient(PluginService, channel);
   }
   async query(ts: ReportTimestamp) {
@@ -78,7 +78,7 @@ export interface ReportingPluginFactory {
 export class ReportingPluginFactoryClient {
   private readonly rpc: ClientOf<typeof FactoryService>;
   constructor(
-    channel: grpc.Client,
+    channel: Channel,
     private readonly broker: Broker,
   ) {
     this.rpc = createClient(FactoryService, channel);

@@ -1,4 +1,4 @@
-import type * as grpc from "@grpc/grpc-js";
+import type { Channel } from "../../rpc/client.js";
 import { Service } from "../../gen/loop/internal/pb/relayer_pb.js";
 import { createClient, type ClientOf } from "../../rpc/client.js";
 import { service, type ServiceRegistration } from "../../rpc/server.js";
@@ -37,7 +37,7 @@ export function loopServiceServer(impl: LoopService): ServiceRegistration {
 /** Client of `loop.Service`; Ready and HealthReport use Go's 1 s deadline. */
 export class LoopServiceClient implements Required<LoopService> {
   private readonly rpc: ClientOf<typeof Service>;
-  constructor(channel: grpc.Client) {
+  constructor(channel: Channel) {
     this.rpc = createClient(Service, channel);
   }
   async name(): Promise<string> {
