@@ -4,7 +4,7 @@
 // host and plugin never share a process. Prints one JSON line on stdout.
 //
 //   node bench/.build/ts-host.mjs -cmd "<plugin command>" -scenario bench -payload 16 -n 2000
-//   node bench/.build/ts-host.mjs -cmd "<plugin command>" -scenario bench-start -n 5 [-automtls]
+//   node bench/.build/ts-host.mjs -cmd "<plugin command>" -scenario bench-start -n 5 [-automtls] [-mux]
 //
 // The plugin command runs as `sh -c CMD`, like the Go host.
 import type { Channel } from "../src/index.js";
@@ -30,6 +30,7 @@ interface Options {
   n: number;
   warmup: number;
   autoMTLS: boolean;
+  mux?: boolean;
 }
 
 /** Per-call deadline, as the Go host's echoOnce (30 s context). */
@@ -68,6 +69,9 @@ function parseFlags(argv: string[]): Options {
         break;
       case "automtls":
         o.autoMTLS = inline === undefined ? true : inline === "true";
+        break;
+      case "mux":
+        o.mux = inline === undefined ? true : inline === "true";
         break;
       default:
         usage(`unknown flag ${raw}`);
@@ -153,6 +157,7 @@ function newClient(opt: Options): Client {
     cmd: { command: "sh", args: ["-c", opt.cmd] },
     allowedProtocols: ["grpc"],
     autoMTLS: opt.autoMTLS,
+    grpcBrokerMultiplex: opt.mux,
     // Like the Go host: every log record kept in memory, nothing printed.
     logger: { log: (e) => void hostLogs.push(e) },
     managed: true,
