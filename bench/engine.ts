@@ -3,7 +3,7 @@
 //
 //   npx tsx bench/engine.ts                      (after node scripts/interop-build.mjs)
 //   PATH=$(dirname $(node scripts/node-runtime.mjs 24)):$PATH npx tsx bench/engine.ts
-//   ENGINE_BENCH_N=2000 ENGINE_BENCH_N_LARGE=50 ENGINE_BENCH_ROUNDS=3
+//   ENGINE_BENCH_N=2000 ENGINE_BENCH_N_LARGE=50 ENGINE_BENCH_ROUNDS=3 ENGINE_BENCH_ONLY=h2|grpc-js
 //
 // Client side only (ts->go): the plugin side of a TS pair is served by serve(),
 // which still runs on grpc-js. Appends one row per engine and payload, naming
@@ -70,7 +70,9 @@ const plugin = new Client({
 try {
   await plugin.start();
   const addr = plugin.address!;
-  const channels: Record<string, Channel> = { "grpc-js": dialChannel(addr), h2: new H2Channel(addr) };
+  const only = process.env.ENGINE_BENCH_ONLY; // one engine, for profiling
+  const makers: Record<string, () => Channel> = { "grpc-js": () => dialChannel(addr), h2: () => new H2Channel(addr) };
+  const channels = Object.fromEntries(Object.entries(makers).filter(([e]) => !only || e === only).map(([e, make]) => [e, make()]));
   const small = new Uint8Array(16);
   const large = new Uint8Array(1 << 20);
   const samples: Record<string, { p50: number[]; p99: number[]; c64: number[]; mb: number[] }> = {};
@@ -117,21 +119,25 @@ try {
     ratio_c64_vs_go: +(median(s.c64) / goC64).toFixed(2),
     ratio_mb_vs_go: +(median(s.mb) / goMb).toFixed(2),
   }));
-  const file = join(ROOT, "bench", "results", "engine.json");
-  const prev: { rows: Row[] } = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : { rows: [] };
-  const all = [...prev.rows.filter((r) => r.node !== process.version), ...rows];
-  writeFileSync(file, JSON.stringify({ note: "ts->go client side; go->go from go-plugin's Go host on the same plugin, same run; medians of interleaved rounds; shared 2-core machine", n: N, n_large: N_LARGE, rounds: ROUNDS, rows: all }, null, 2) + "\n");
-  const md = [
-    `# Engines as a client of the Go test plugin (ts->go), vs go-plugin's Go host (go->go)`,
-    ``,
-    `16 B: ${N} serial calls (p50, p99) and ${N * 2} calls 64 in flight; 1 MiB: ${N_LARGE} serial calls. Median of ${ROUNDS} interleaved rounds; shared 2-core machine, other jobs running.`,
-    ``,
-    `| node | engine | p50 µs | p99 µs | c64 calls/s | 1 MiB MB/s | go->go p50 µs | p50 ÷ go | c64 ÷ go | MB/s ÷ go |`,
-    `|---|---|---|---|---|---|---|---|---|---|`,
-    ...all.map((r) => `| ${r.node} | ${r.engine} | ${r.p50_us} | ${r.p99_us} | ${r.calls_per_s_c64} | ${r.mb_per_s} | ${r.go_p50_us} | ${r.ratio_p50_vs_go}× | ${r.ratio_c64_vs_go}× | ${r.ratio_mb_vs_go}× |`),
-  ].join("\n");
-  writeFileSync(join(ROOT, "bench", "results", "engine.md"), md + "\n");
-  console.log(md);
+  // A profiling run (one engine) records nothing.
+  record: {
+    if (only) break record;
+    const file = join(ROOT, "bench", "results", "engine.json");
+    const prev: { rows: Row[] } = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : { rows: [] };
+    const all = [...prev.rows.filter((r) => r.node !== process.version), ...rows];
+    writeFileSync(file, JSON.stringify({ note: "ts->go client side; go->go from go-plugin's Go host on the same plugin, same run; medians of interleaved rounds; shared 2-core machine", n: N, n_large: N_LARGE, rounds: ROUNDS, rows: all }, null, 2) + "\n");
+    const md = [
+      `# Engines as a client of the Go test plugin (ts->go), vs go-plugin's Go host (go->go)`,
+      ``,
+      `16 B: ${N} serial calls (p50, p99) and ${N * 2} calls 64 in flight; 1 MiB: ${N_LARGE} serial calls. Median of ${ROUNDS} interleaved rounds; shared 2-core machine, other jobs running.`,
+      ``,
+      `| node | engine | p50 µs | p99 µs | c64 calls/s | 1 MiB MB/s | go->go p50 µs | p50 ÷ go | c64 ÷ go | MB/s ÷ go |`,
+      `|---|---|---|---|---|---|---|---|---|---|`,
+      ...all.map((r) => `| ${r.node} | ${r.engine} | ${r.p50_us} | ${r.p99_us} | ${r.calls_per_s_c64} | ${r.mb_per_s} | ${r.go_p50_us} | ${r.ratio_p50_vs_go}× | ${r.ratio_c64_vs_go}× | ${r.ratio_mb_vs_go}× |`),
+    ].join("\n");
+    writeFileSync(join(ROOT, "bench", "results", "engine.md"), md + "\n");
+    console.log(md);
+  }
 } finally {
   await plugin.kill();
   sandbox.dispose();
