@@ -37,7 +37,8 @@ const failed = (r: CheckReport) => r.checks.filter((c) => c.status === "fail").m
 const detail = (r: CheckReport, id: string) => r.checks.find((c) => c.id === id)?.detail ?? "";
 
 function expectHealthy(r: CheckReport, extra: Record<string, CheckStatus> = {}) {
-  expect(failed(r)).toEqual([]);
+  // Failed checks with their details, so a failure says which check and why.
+  expect(r.checks.filter((c) => c.status === "fail")).toEqual([]);
   expect(r.ok).toBe(true);
   expect(statuses(r)).toMatchObject({
     stdout: "pass",
@@ -59,26 +60,26 @@ function expectHealthy(r: CheckReport, extra: Record<string, CheckStatus> = {}) 
 describe("check: real plugins pass", () => {
   test("go-plugin's examples/grpc KV plugin (Go)", async () => {
     const { status, report } = await check(["--json", "--cookie", "BASIC_PLUGIN=hello", "--", join(BIN, "kv-go-grpc")]);
-    expect(status).toBe(0);
     expectHealthy(report!, { stdio: "pass", broker: "pass", automtls: "skip" });
+    expect(status).toBe(0);
     expect(report!.transport!.network).toBe("unix");
     expect(report!.handshakeLine).toMatch(/^1\|1\|unix\|\/.+\|grpc\|$/);
   }, T);
 
   test("the Go test plugin with AutoMTLS: its certificate fits go-plugin's profile", async () => {
     const { status, report } = await check(["--json", "--automtls", ...COOKIE, "--", GO_PLUGIN]);
-    expect(status).toBe(0);
     expectHealthy(report!, { automtls: "pass", "handshake.cert": "pass", stdio: "pass", broker: "pass" });
+    expect(status).toBe(0);
     expect(detail(report!, "automtls")).toContain("EC P-521");
   }, T);
 
   test("the TS test plugin, AutoMTLS, version 3 negotiated from 2,3 against 1..4", async () => {
     const { status, report } = await check([
-      "--json", "--automtls", "--versions", "2,3", ...COOKIE, "--",
+      "--json", "--automtls", "--versions", "2,3", "--grace", "10000", ...COOKIE, "--",
       process.execPath, "--import", "tsx", TS_PLUGIN, "--versions", "1,2,3,4",
     ]);
-    expect(status).toBe(0);
     expectHealthy(report!, { automtls: "pass", stdio: "pass", broker: "pass" });
+    expect(status).toBe(0);
     expect(report!.negotiatedVersion).toBe(3);
   }, T);
 
@@ -94,9 +95,11 @@ describe("check: real plugins pass", () => {
 
 describe("check: one deliberate fault per check fails it", () => {
   test("the fault-free build passes, with stdio and broker reported as not offered", async () => {
-    const { status, report } = await check(["--json", ...COOKIE, "--", process.execPath, "--import", "tsx", BROKEN, "none"]);
-    expect(status).toBe(0);
+    // A tsx-run plugin exits slower than a built one under a loaded CI worker: a 10 s grace keeps the
+    // Shutdown check about honouring Shutdown, not about start-up cost of the exit path.
+    const { status, report } = await check(["--json", "--grace", "10000", ...COOKIE, "--", process.execPath, "--import", "tsx", BROKEN, "none"]);
     expectHealthy(report!, { stdio: "warn", broker: "warn" });
+    expect(status).toBe(0);
   }, T);
 
   const cases: [fault: string, flags: string[], fails: string[], says: string][] = [
