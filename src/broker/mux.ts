@@ -23,18 +23,34 @@ export class MuxError extends Error {
   override readonly name = "MuxError";
 }
 
+/** What both sides share: the listeners by broker id, and ending the session. */
+abstract class MuxCarrier {
+  protected session?: YamuxSession;
+  protected readonly listeners = new Map<number, (s: Duplex) => void>();
+  protected closed = false;
+
+  listen(id: number, onStream: (s: Duplex) => void): () => void {
+    this.listeners.set(id, onStream);
+    return () => {
+      if (this.listeners.get(id) === onStream) this.listeners.delete(id);
+    };
+  }
+
+  close(): void {
+    this.closed = true;
+    this.session?.close();
+  }
+}
+
 /**
  * The plugin's side (go-plugin's GRPCServerMuxer): the main listener takes
  * exactly one connection and runs a yamux server on it. Every stream the host
  * opens goes to the main gRPC server, except the one that follows an acked
  * knock, which goes to the brokered listener the knock named.
  */
-export class ServerMux implements BrokerMux {
-  private session?: YamuxSession;
+export class ServerMux extends MuxCarrier implements BrokerMux {
   private readonly sessionReady: Promise<YamuxSession>;
   private readonly knocks: number[] = [];
-  private readonly listeners = new Map<number, (s: Duplex) => void>();
-  private closed = false;
 
   constructor(
     listener: NetServer,
@@ -42,6 +58,7 @@ export class ServerMux implements BrokerMux {
     private readonly log: (level: "debug" | "error", message: string) => void,
     opts: SessionOptions = {},
   ) {
+    super();
     this.sessionReady = new Promise((resolve, reject) => {
       listener.once("connection", (sock: Socket) => {
         // One raw connection ever; later ones are refused, as Go accepts only once.
@@ -107,17 +124,6 @@ export class ServerMux implements BrokerMux {
     return "";
   }
 
-  listen(id: number, onStream: (s: Duplex) => void): () => void {
-    this.listeners.set(id, onStream);
-    return () => {
-      if (this.listeners.get(id) === onStream) this.listeners.delete(id);
-    };
-  }
-
-  close(): void {
-    this.closed = true;
-    this.session?.close();
-  }
 }
 
 /**
@@ -125,16 +131,15 @@ export class ServerMux implements BrokerMux {
  * plugin's address, a yamux client on it. The host takes plugin-opened
  * streams only after acking a knock, one per knock, for the knocked listener.
  */
-export class ClientMux implements BrokerMux {
+export class ClientMux extends MuxCarrier implements BrokerMux {
   private sessionPromise?: Promise<YamuxSession>;
-  private session?: YamuxSession;
-  private readonly listeners = new Map<number, (s: Duplex) => void>();
-  private closed = false;
 
   constructor(
     private readonly addr: NetAddr,
     private readonly opts: SessionOptions = {},
-  ) {}
+  ) {
+    super();
+  }
 
   /** Dials the plugin once; the session is shared by the main channel and every brokered one. */
   connect(): Promise<YamuxSession> {
@@ -168,17 +173,6 @@ export class ClientMux implements BrokerMux {
     return "";
   }
 
-  listen(id: number, onStream: (s: Duplex) => void): () => void {
-    this.listeners.set(id, onStream);
-    return () => {
-      if (this.listeners.get(id) === onStream) this.listeners.delete(id);
-    };
-  }
-
-  close(): void {
-    this.closed = true;
-    this.session?.close();
-  }
 
   get isClosed(): boolean {
     return this.closed || (this.session?.isClosed ?? false);
