@@ -1,3 +1,4 @@
+import { drained } from "./h2-drain.js";
 import * as grpc from "@grpc/grpc-js";
 import * as http2 from "node:http2";
 import { connect as netConnect } from "node:net";
@@ -345,15 +346,7 @@ export class ClientCall {
   waitDrain(): Promise<void> {
     const s = this.stream;
     if (this.done || !s) return Promise.resolve();
-    return new Promise((resolve) => {
-      const go = () => {
-        s.off("drain", go);
-        s.off("close", go);
-        resolve();
-      };
-      s.on("drain", go);
-      s.on("close", go);
-    });
+    return drained(s);
   }
 
   /** Stops reading responses (HTTP/2 flow control then holds the peer back). */

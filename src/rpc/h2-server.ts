@@ -1,3 +1,4 @@
+import { drained } from "./h2-drain.js";
 import * as grpc from "@grpc/grpc-js";
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import * as http2 from "node:http2";
@@ -409,16 +410,7 @@ class ServerCall implements HandlerContext {
   }
 
   private drain(): Promise<void> {
-    const s = this.stream;
-    return new Promise((resolve) => {
-      const go = () => {
-        s.off("drain", go);
-        s.off("close", go);
-        resolve();
-      };
-      s.on("drain", go);
-      s.on("close", go);
-    });
+    return drained(this.stream);
   }
 
   private respondHeaders(md?: grpc.Metadata): void {
