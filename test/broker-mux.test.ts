@@ -1,13 +1,13 @@
 // GRPCBroker multiplexing (go-plugin's GRPCBrokerMultiplex, yamux) in both directions, against Go.
 import type { Channel } from "../src/index.js";
 import { watch } from "node:fs";
-import { Client, Code, createClient, discardLogger, service, type Broker, type ClientConfig, type ClientOf } from "../src/index.js";
-import { PingPong, Test } from "./gen/grpctest/test_pb.js";
+import { Client, Code, createClient, discardLogger, type Broker, type ClientConfig } from "../src/index.js";
+import { Test } from "./gen/grpctest/test_pb.js";
 import { Echo } from "./gen/bench/echo_pb.js";
+import { roundTrip, type Clients } from "./broker-round-trip.js";
 import { goPluginCmd, processAlive, runGoHost, scratchDir, TEST_HANDSHAKE, tsPluginCmd, tsPluginShell } from "./helpers.js";
 
 type Kind = "go" | "ts";
-type Clients = { test: ClientOf<typeof Test>; echo: ClientOf<typeof Echo>; broker: Broker };
 const pluginSet = {
   test: {
     grpcClient: ({ channel, broker }: { channel: Channel; broker: Broker }): Clients => ({
@@ -17,7 +17,6 @@ const pluginSet = {
     }),
   },
 };
-const pong = service(PingPong, { ping: () => ({ msg: "pong" }) });
 
 /** Counts the distinct `plugin*` socket names created under `dir` (recursively) while it runs. */
 function socketCounter(dir: string): { count(): number; stop(): void } {
@@ -39,24 +38,6 @@ function newClient(kind: Kind, socketRoot: string, extra: Partial<ClientConfig> 
     grpcBrokerMultiplex: true,
     ...extra,
   });
-}
-
-/** Host serves PingPong on its id; the plugin dials it, then serves its own id; the host dials that. */
-async function roundTrip(c: Clients): Promise<{ hostId: number; pluginId: number }> {
-  const hostId = c.broker.nextId();
-  const listener = await c.broker.acceptAndServe(hostId, [pong]);
-  try {
-    const { id: pluginId } = await c.test.bidirectional({ id: hostId });
-    const ch = await c.broker.dial(pluginId);
-    try {
-      expect((await createClient(PingPong, ch).ping({})).msg).toBe("pong");
-    } finally {
-      ch.close();
-    }
-    return { hostId, pluginId };
-  } finally {
-    listener.close();
-  }
 }
 
 async function inBatches<T>(n: number, par: number, f: () => Promise<T>): Promise<T[]> {

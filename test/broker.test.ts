@@ -12,10 +12,8 @@ import {
   Code,
   createClient,
   generateCert,
-  service,
   tlsFromPem,
   type ClientConfig,
-  type ClientOf,
   type ClientTls,
 } from "../src/index.js";
 import { derToPem } from "../src/goplugin/mtls-cert.js";
@@ -23,10 +21,10 @@ import { create } from "@bufbuild/protobuf";
 import { ConnInfoSchema } from "../src/gen/plugin/grpc_broker_pb.js";
 import { PingPong, Test } from "./gen/grpctest/test_pb.js";
 import { Echo } from "./gen/bench/echo_pb.js";
+import { pong, roundTrip, type Clients } from "./broker-round-trip.js";
 import { goPluginCmd, GO_PLUGIN, processAlive, ROOT, runGoHost, TEST_HANDSHAKE, TS_PLUGIN, tsPluginCmd, tsPluginShell, targetOf } from "./helpers.js";
 
 type Kind = "go" | "ts";
-type Clients = { test: ClientOf<typeof Test>; echo: ClientOf<typeof Echo>; broker: Broker };
 const pluginSet = {
   test: {
     grpcClient: ({ channel, broker }: { channel: Channel; broker: Broker }): Clients => ({
@@ -36,7 +34,6 @@ const pluginSet = {
     }),
   },
 };
-const pong = service(PingPong, { ping: () => ({ msg: "pong" }) });
 
 function newClient(kind: Kind, extra: Partial<ClientConfig> = {}) {
   return new Client({
@@ -49,24 +46,6 @@ function newClient(kind: Kind, extra: Partial<ClientConfig> = {}) {
     logger: { log() {} },
     ...extra,
   });
-}
-
-/** Host serves PingPong on its id; the plugin dials it, then serves its own id; the host dials that. */
-async function roundTrip(c: Clients): Promise<{ hostId: number; pluginId: number }> {
-  const hostId = c.broker.nextId();
-  const listener = await c.broker.acceptAndServe(hostId, [pong]);
-  try {
-    const { id: pluginId } = await c.test.bidirectional({ id: hostId });
-    const ch = await c.broker.dial(pluginId);
-    try {
-      expect((await createClient(PingPong, ch).ping({})).msg).toBe("pong");
-    } finally {
-      ch.close();
-    }
-    return { hostId, pluginId };
-  } finally {
-    listener.close();
-  }
 }
 
 describe.each<[Kind, boolean]>([
