@@ -179,8 +179,19 @@ describe("Go LOOP host supervising the TS relayer plugin", () => {
 describe("Go LOOP host's capabilities registry × TS relayer plugin", () => {
   test("the TS registry client against chainlink-common's registry server: node, DONs, config; Go's texts for what the Go registry lacks", async () => {
     const marker = randomUUID();
-    const res = await runLoopHost(["-timeout", "60s", "-registry", "-surface", "-env", "TS_RELAYER_REGISTRY=cap@1.0.0", "-relayer-cmd", relayerArgv(marker).join(" ")]);
+    const res = await runLoopHost(["-timeout", "60s", "-registry", "-surface", "-env", "TS_RELAYER_REGISTRY=cap@1.0.0", "-env", "TS_RELAYER_CCIP=1", "-relayer-cmd", relayerArgv(marker).join(" ")]);
     expect(res.error).toBe("");
+    // NewCCIPProvider from chainlink-common's relayer client (lazy: the first call carries the refusal):
+    // every argument arrived, the bundle the Go host serves was dialed, and the relayer's own error came back as Go's server sends it.
+    const ccip = (res as unknown as { surface: Record<string, { ok: boolean; error?: string; code?: string }> }).surface;
+    expect(ccip["ccip_provider/new"]).toEqual({ ok: true });
+    expect(ccip["ccip_provider/get_chain_fee_components"]).toEqual({
+      ok: false,
+      code: "Unknown",
+      error:
+        "context deadline exceeded: last error: rpc error: code = Unknown desc = ccip provider refused: job " + F.RELAY_ARGS.externalJobId +
+        ', plugin type 0, off-ramp fakeAddress, transmitter fakeAddress, reader config test, writer config chainwriterconfig, synced [], extra data codec bundle dialed',
+    });
     const status = (res as unknown as { surface: Record<string, { ok: boolean; value: { config: string } }> }).surface["relayer/chain_status"];
     expect(status.ok).toBe(true);
     expect(JSON.parse(status.value.config)).toEqual({
@@ -264,6 +275,17 @@ describe("TS LOOP host × TS relayer plugin × Go median plugin", () => {
       await expect(s.relayer.newPluginProvider({ ...F.RELAY_ARGS, jobId: 124 }, F.PLUGIN_ARGS)).rejects.toMatchObject({
         details: expect.stringContaining("expected relay args:"),
       });
+      // NewCCIPProvider's checks before the relayer is asked (Go's order and texts): the job id's bytes, then the bundle's dial.
+      const rc = await s.relayer.relayer();
+      const ccip = { ccipProviderArgs: { externalJobID: Uint8Array.of(1, 2, 3), contractReaderConfig: new Uint8Array(), chainWriterConfig: new Uint8Array(), offRampAddress: new Uint8Array(), pluginType: 0, syncedAddresses: {}, transmitterAddress: "", extraDataCodecBundleID: 0 } };
+      await expect(rc.rpc.newCCIPProvider(ccip)).rejects.toMatchObject({ code: Code.UNKNOWN, details: "invalid uuid bytes for ExternalJobID: invalid UUID (got 3 bytes)" });
+      const ccipArgs = { externalJobId: F.RELAY_ARGS.externalJobId, contractReaderConfig: new Uint8Array(), chainWriterConfig: new Uint8Array(), offRampAddress: new Uint8Array(), pluginType: 1, transmitterAddress: "t", syncedAddresses: {} };
+      await expect(rc.newCCIPProvider(ccipArgs, 4242)).rejects.toMatchObject({
+        code: Code.UNKNOWN,
+        details: expect.stringMatching(/^failed to dial ExtraDataCodecBundle client connection 4242: timeout waiting for connection info/),
+      });
+      // A relayer without newCCIPProvider: Go's types.UnimplementedRelayer answer.
+      await expect(rc.newCCIPProvider(ccipArgs)).rejects.toMatchObject({ code: Code.UNIMPLEMENTED, details: "method NewCCIPProvider not implemented" });
 
       const provider = await s.relayer.newPluginProvider(F.RELAY_ARGS, F.PLUGIN_ARGS);
       expect([provider.hasContractReader, provider.hasCodec]).toEqual([true, false]);

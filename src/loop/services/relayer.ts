@@ -3,7 +3,7 @@ import type { JsonObject } from "@bufbuild/protobuf";
 import {
   PluginRelayer as PluginRelayerService,
   Relayer as RelayerService,
-  type CCIPProviderArgs,
+  type CCIPProviderArgs as CCIPProviderArgsPb,
 } from "../../gen/loop/internal/pb/relayer_pb.js";
 import type { Head } from "../../gen/loop/internal/pb/contract_reader_pb.js";
 import type { Broker } from "../../broker/broker.js";
@@ -18,6 +18,7 @@ import { contractWriterServer, type ContractWriter } from "./contract-writer.js"
 import { contractConfigTrackerServer, offchainConfigDigesterServer, type ContractConfigTracker, type OffchainConfigDigester } from "./provider.js";
 import { fromBigIntWire, toBigIntWire } from "../wire/bigint.js";
 import { jobIdFromUuid, uuidFromJobId } from "../wire/job-id.js";
+import { uint8 } from "../wire/ranges.js";
 
 /** What a job asks of a relayer: `loop.RelayArgs`, with the job id as a UUID. */
 export interface RelayArgs {
@@ -52,6 +53,50 @@ export const relayArgs = {
 export const pluginArgs = {
   toWire: (a: PluginArgs) => ({ transmitterID: a.transmitterId, pluginConfig: a.pluginConfig }),
   fromWire: (m: { transmitterID: string; pluginConfig: Uint8Array } | undefined): PluginArgs => ({ transmitterId: m?.transmitterID ?? "", pluginConfig: m?.pluginConfig ?? new Uint8Array() }),
+};
+
+/**
+ * What a CCIP job asks of a relayer: Go's `types.CCIPProviderArgs`, with the
+ * job id as a UUID. The ExtraDataCodecBundle the host serves travels as a
+ * broker id; the server side hands the relayer the dialed connection instead.
+ */
+export interface CCIPProviderArgs {
+  externalJobId: string;
+  contractReaderConfig: Uint8Array;
+  chainWriterConfig: Uint8Array;
+  offRampAddress: Uint8Array;
+  /** Go's ccipocr3.PluginType, a uint8 */
+  pluginType: number;
+  transmitterAddress: string;
+  /** contract name → address the host asks the new provider to sync */
+  syncedAddresses: Record<string, Uint8Array>;
+}
+
+export const ccipProviderArgs = {
+  toWire: (a: CCIPProviderArgs, extraDataCodecBundleId = 0) => ({
+    externalJobID: jobIdFromUuid(a.externalJobId),
+    contractReaderConfig: a.contractReaderConfig,
+    chainWriterConfig: a.chainWriterConfig,
+    offRampAddress: a.offRampAddress,
+    pluginType: uint8(a.pluginType, "pluginType"),
+    transmitterAddress: a.transmitterAddress,
+    syncedAddresses: a.syncedAddresses,
+    extraDataCodecBundleID: extraDataCodecBundleId,
+  }),
+  /** As Go's server converts: the job id must be 16 bytes; the plugin type keeps its low byte (Go's uint8 conversion). */
+  fromWire: (m: CCIPProviderArgsPb | undefined): CCIPProviderArgs => {
+    const n = m?.externalJobID.length ?? 0;
+    if (!m || n !== 16) throw new Error(`invalid uuid bytes for ExternalJobID: invalid UUID (got ${n} bytes)`);
+    return {
+      externalJobId: uuidFromJobId(m.externalJobID),
+      contractReaderConfig: m.contractReaderConfig,
+      chainWriterConfig: m.chainWriterConfig,
+      offRampAddress: m.offRampAddress,
+      pluginType: m.pluginType & 0xff,
+      transmitterAddress: m.transmitterAddress,
+      syncedAddresses: { ...m.syncedAddresses },
+    };
+  },
 };
 
 export interface ChainStatus {
@@ -126,8 +171,9 @@ export class RelayerClient implements RelayerApi {
   async newContractWriter(config: Uint8Array, opts?: CallOptions): Promise<number> {
     return (await this.rpc.newContractWriter({ contractWriterConfig: config }, opts)).contractWriterID;
   }
-  async newCCIPProvider(args: CCIPProviderArgs): Promise<number> {
-    return (await this.rpc.newCCIPProvider({ ccipProviderArgs: args })).ccipProviderID;
+  /** Broker id of a new CCIP provider; `extraDataCodecBundleId`: where the caller serves its ExtraDataCodecBundle (0: none). */
+  async newCCIPProvider(args: CCIPProviderArgs, extraDataCodecBundleId = 0, opts?: CallOptions): Promise<number> {
+    return (await this.rpc.newCCIPProvider({ ccipProviderArgs: ccipProviderArgs.toWire(args, extraDataCodecBundleId) }, opts)).ccipProviderID;
   }
 }
 
@@ -135,6 +181,15 @@ export class RelayerClient implements RelayerApi {
 export interface ConfigProviderImpl extends LoopService {
   offchainConfigDigester: OffchainConfigDigester;
   contractConfigTracker: ContractConfigTracker;
+}
+
+/**
+ * What NewCCIPProvider hands a TS relayer: the arguments and, when the host
+ * serves one, the dialed ExtraDataCodecBundle connection (closed by the server
+ * once the call ends).
+ */
+export interface CCIPProviderRequest extends CCIPProviderArgs {
+  extraDataCodecBundle?: Channel;
 }
 
 type ProviderFactory = (relay: RelayArgs, plugin: PluginArgs) => Promise<Iterable<ServiceRegistration>>;
@@ -157,9 +212,18 @@ export interface RelayerImpl extends Partial<RelayerApi>, LoopService {
   newOCR3CapabilityProvider?: ProviderFactory;
   newCommitProvider?: ProviderFactory;
   newExecutionProvider?: ProviderFactory;
+  /**
+   * NewCCIPProvider. Serving a CCIP provider (chainlink-common's ccipocr3
+   * services: ChainAccessor, the CCIP codecs, …) is not in this library, so a
+   * TS relayer can only refuse, with its own error, which the caller receives
+   * as Go's relayer server sends it. Without this method the call answers as
+   * Go's types.UnimplementedRelayer does.
+   */
+  newCCIPProvider?(args: CCIPProviderRequest): Promise<never>;
 }
 
-const unimplemented = (m: string) => new RpcError(Code.UNIMPLEMENTED, `method ${m} not implemented`);
+/** Go's types.UnimplementedRelayer text for the method (Go's name: NewCCIPProvider for newCCIPProvider). */
+const unimplemented = (m: string) => new RpcError(Code.UNIMPLEMENTED, `method ${m[0].toUpperCase()}${m.slice(1)} not implemented`);
 
 /** Go's uuid.FromBytes check, with the relayer server's wrapping. */
 function relayArgsChecked(m: Parameters<typeof relayArgs.fromWire>[0]): RelayArgs {
@@ -239,6 +303,26 @@ export function relayerServer(impl: RelayerImpl, broker: Broker): ServiceRegistr
     newContractWriter: async (r) => {
       const cw = await need("newContractWriter")(r.contractWriterConfig);
       return { contractWriterID: await serveNew([loopServiceServer(cw), contractWriterServer(cw)]) };
+    },
+    // Go's order: the job id, then the bundle's dial, then the relayer; the dialed bundle is closed on every way out.
+    newCCIPProvider: async (r) => {
+      const args = ccipProviderArgs.fromWire(r.ccipProviderArgs);
+      const bundleId = r.ccipProviderArgs!.extraDataCodecBundleID;
+      let bundle: Channel | undefined;
+      if (bundleId !== 0) {
+        try {
+          bundle = await broker.dial(bundleId);
+        } catch (e) {
+          throw new Error(`failed to dial ExtraDataCodecBundle client connection ${bundleId}: ${(e as Error).message}`);
+        }
+      }
+      try {
+        await need("newCCIPProvider")({ ...args, ...(bundle ? { extraDataCodecBundle: bundle } : {}) });
+        // Reached only by an untyped relayer that resolved: there is no provider to serve.
+        throw new RpcError(Code.UNIMPLEMENTED, "NewCCIPProvider: serving a CCIP provider is not supported by go-plugin-ts");
+      } finally {
+        bundle?.close();
+      }
     },
   });
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/smartcontractkit/chainlink-common/pkg/loop"
 	"github.com/smartcontractkit/chainlink-common/pkg/types"
+	"github.com/smartcontractkit/chainlink-common/pkg/types/ccipocr3"
 	"github.com/smartcontractkit/chainlink-common/pkg/types/query"
 	"github.com/smartcontractkit/chainlink-common/pkg/types/query/primitives"
 	"github.com/smartcontractkit/chainlink-protos/cre/go/values"
@@ -60,6 +61,15 @@ var (
 	txID         = "tx-0001"
 	workflowID   = "workflow-1"
 	txArgs       = map[string]any{"amount": uint64(42), "memo": "hello"}
+	ccipArgs     = types.CCIPProviderArgs{
+		ExternalJobID:        relayArgs.ExternalJobID,
+		ContractReaderConfig: crConfig,
+		ChainWriterConfig:    cwConfig,
+		OffRampAddress:       []byte("fakeAddress"),
+		PluginType:           0,
+		TransmitterAddress:   "fakeAddress",
+		ExtraDataCodecBundle: ccipocr3.ExtraDataCodecMap{},
+	}
 )
 
 func record(out map[string]outcome, name string, v any, err error) {
@@ -285,6 +295,22 @@ func checkSurface(ctx context.Context, relayer *loop.RelayerService) map[string]
 			record(out, "contract_writer/submit_transaction_bad_params", nil, err)
 			record(out, "contract_writer/ready", nil, cw.Ready())
 			record(out, "contract_writer/close", nil, ignoreCanceled(cw.Close()))
+		}
+	}
+
+	// CCIP provider, with the arguments chainlink-common's static relayer
+	// expects and an ExtraDataCodecBundle the host serves on the broker. Like
+	// the writer, Go's client asks lazily: the first call (here
+	// GetChainFeeComponents, bounded) carries a refusal as its "last error".
+	p, err := relayer.NewCCIPProvider(ctx, ccipArgs)
+	record(out, "ccip_provider/new", nil, err)
+	if err == nil {
+		short, cancel := context.WithTimeout(ctx, 3*time.Second)
+		_, err := p.ChainAccessor().GetChainFeeComponents(short)
+		cancel()
+		record(out, "ccip_provider/get_chain_fee_components", nil, err)
+		if err == nil {
+			record(out, "ccip_provider/close", nil, ignoreCanceled(p.Close()))
 		}
 	}
 	return out
