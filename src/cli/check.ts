@@ -10,7 +10,6 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import type * as grpc from "@grpc/grpc-js";
 import { GRPCBroker, type ConnInfo } from "../gen/plugin/grpc_broker_pb.js";
 import { GRPCController } from "../gen/plugin/grpc_controller_pb.js";
 import { GRPCStdio } from "../gen/plugin/grpc_stdio_pb.js";
@@ -161,17 +160,18 @@ export async function checkPlugin(o: CheckOptions): Promise<CheckReport> {
     add("version", "pass", `${h.appVersion} (offered ${o.versions.join(",")})`);
     add("transport", "pass", `${h.addr.network} ${h.addr.address}`);
 
-    let creds: grpc.ChannelCredentials | undefined;
+    let dialTls: ClientTls | undefined;
     if (tls) {
       const problems = certProblems(h.serverCert);
       add("automtls", problems.fatal.length ? "fail" : problems.soft.length ? "warn" : "pass",
         [...problems.fatal, ...problems.soft].join("; ") || "certificate fits go-plugin's profile (EC P-521, CA, localhost, client+server auth); mutual TLS used for every call below");
-      if (!problems.fatal.length && h.serverCert) creds = (tls.withServerCert!(h.serverCert) as ClientTls).channelCredentials();
+      if (!problems.fatal.length && h.serverCert) dialTls = tls.withServerCert!(h.serverCert);
       else return report;
     } else {
       add("automtls", h.serverCert ? "warn" : "skip", h.serverCert ? "not requested, yet the plugin sent a certificate" : "not requested (--automtls)");
     }
-    channel = dialChannel(h.addr, { credentials: creds });
+    // Both engines' forms of the same TLS: PEM for h2, credentials for grpc-js.
+    channel = dialChannel(h.addr, { tls: dialTls?.pem, credentials: dialTls?.channelCredentials() });
 
     try {
       const r = await createClient(Health, channel).check({ service: GRPC_SERVICE_NAME }, { deadline: Date.now() + CALL_DEADLINE_MS });

@@ -6,6 +6,7 @@ import { connect as tlsConnect, checkServerIdentity, type PeerCertificate } from
 import { addAbortSignal, type Duplex } from "node:stream";
 import { Code, RpcError } from "./status.js";
 import { MAX_INT32, type NetAddr } from "./transport.js";
+import { SessionKeepalive, type KeepaliveSettings } from "./h2-keepalive.js";
 import {
   codeOfHttpStatus,
   codeOfRstCode,
@@ -16,14 +17,22 @@ import {
   FrameError,
 } from "./wire.js";
 
-const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM, NGHTTP2_REFUSED_STREAM } = http2.constants;
+const { NGHTTP2_CANCEL, NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_FLAG_END_STREAM, NGHTTP2_REFUSED_STREAM } = http2.constants;
 
 /** Why each connection failed, for the UNAVAILABLE status of the calls it takes down. */
 const sessionErrors = new WeakMap<http2.ClientHttp2Session, Error>();
 
 function connectionError(session: http2.ClientHttp2Session): string | undefined {
   const e = sessionErrors.get(session);
-  return e ? `connection error: ${e.message}` : undefined;
+  return e ? `connection error: ${escapeControls(e.message)}` : undefined;
+}
+
+/**
+ * Socket errors quote the address as dialled; a path may hold line breaks or
+ * control characters, which must not reach a status message (or a log) raw.
+ */
+function escapeControls(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /** Mutual TLS for a channel, as PEM. */
@@ -41,6 +50,8 @@ export interface H2ChannelOptions {
   maxSendMessageLength?: number;
   /** Largest message accepted; default MaxInt32 as a go-plugin client. */
   maxReceiveMessageLength?: number;
+  /** PINGs while calls are active; none when absent (as grpc-js without keepalive options). */
+  keepalive?: KeepaliveSettings;
 }
 
 /** Where a channel connects: an address, or a function opening the byte stream (a multiplexed sub-stream). */
@@ -84,6 +95,9 @@ export class H2Channel {
   private readonly calls = new Set<ClientCall>();
   /** Calls in flight per connection: a connection keeps the process alive only while it has some. */
   private readonly active = new WeakMap<http2.ClientHttp2Session, number>();
+  private readonly keepalives = new WeakMap<http2.ClientHttp2Session, SessionKeepalive>();
+  /** Doubled after each GOAWAY "too_many_pings", as grpc-js does. */
+  private keepaliveTimeMs?: number;
   private readonly maxSend: number;
   private readonly maxRecv: number;
   private readonly authority: string;
@@ -94,6 +108,7 @@ export class H2Channel {
   ) {
     this.maxSend = opts.maxSendMessageLength ?? MAX_INT32;
     this.maxRecv = opts.maxReceiveMessageLength ?? MAX_INT32;
+    this.keepaliveTimeMs = opts.keepalive?.timeMs;
     const tcp = typeof target !== "function" && target.network === "tcp" ? target.address : undefined;
     this.authority = `${opts.tls ? "https" : "http"}://${tcp?.startsWith(":") ? `127.0.0.1${tcp}` : (tcp ?? "localhost")}`;
   }
@@ -154,15 +169,32 @@ export class H2Channel {
     const retire = () => {
       if (this.session === session) this.session = undefined;
     };
-    session.on("goaway", () => {
+    session.on("goaway", (code: number, _last: number, data?: Buffer) => {
+      // The peer finds our PINGs too frequent: slow down on the next connection.
+      if (code === NGHTTP2_ENHANCE_YOUR_CALM && data?.toString() === "too_many_pings" && this.keepaliveTimeMs !== undefined) {
+        this.keepaliveTimeMs = Math.min(this.keepaliveTimeMs * 2, MAX_INT32);
+      }
       retire();
       session.close();
     });
-    session.on("close", retire);
+    session.on("close", () => {
+      keepalive?.stop();
+      retire();
+    });
     session.on("error", (err) => {
       if (!sessionErrors.has(session)) sessionErrors.set(session, err);
       retire();
     });
+    const ka = this.opts.keepalive;
+    const keepalive =
+      ka && this.keepaliveTimeMs !== undefined
+        ? new SessionKeepalive(session, { timeMs: this.keepaliveTimeMs, timeoutMs: ka.timeoutMs }, (details) => {
+            if (!sessionErrors.has(session)) sessionErrors.set(session, new Error(details));
+            retire();
+            session.destroy();
+          })
+        : undefined;
+    if (keepalive) this.keepalives.set(session, keepalive);
     // Idle channels must not keep the process alive, as grpc-js's don't; calls in flight do.
     session.unref();
     this.session = session;
@@ -207,7 +239,10 @@ export class H2Channel {
     const n = this.active.get(session) ?? 0;
     this.active.set(session, n + 1);
     if (n === 0) session.ref();
+    const keepalive = this.keepalives.get(session);
+    keepalive?.callStarted();
     stream.once("close", () => {
+      keepalive?.callEnded();
       const left = this.active.get(session)! - 1;
       this.active.set(session, left);
       if (left === 0 && !session.destroyed) session.unref();

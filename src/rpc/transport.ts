@@ -8,6 +8,7 @@ import { trackingInterceptor } from "./channel-close.js";
 import type { Channel } from "./client.js";
 import { defaultEngine, type EngineName, type TlsPem } from "./engine.js";
 import { H2Channel } from "./h2-channel.js";
+import type { KeepaliveSettings } from "./h2-keepalive.js";
 import { H2Server } from "./h2-server.js";
 import type { Server } from "./server.js";
 
@@ -44,7 +45,7 @@ export interface DialOptions {
   tls?: TlsPem;
   /** grpc-js engine: its channel credentials. */
   credentials?: grpc.ChannelCredentials;
-  /** Extra grpc-js channel options; they win over the defaults. */
+  /** Extra grpc-js channel options; they win over the defaults. The h2 engine honours their keepalive keys. */
   channelOptions?: grpc.ChannelOptions;
 }
 
@@ -62,6 +63,17 @@ export const KEEPALIVE_OPTIONS: grpc.ChannelOptions = {
 };
 
 /**
+ * The h2 engine's keepalive: `KEEPALIVE_OPTIONS`, with the grpc-js keys of
+ * `channelOptions` honoured so one setting serves both engines; a time of 0
+ * or less turns keepalive off, as in grpc-js.
+ */
+export function keepaliveSettings(extra: grpc.ChannelOptions | undefined): KeepaliveSettings | undefined {
+  const o = { ...KEEPALIVE_OPTIONS, ...extra };
+  const timeMs = o["grpc.keepalive_time_ms"] as number;
+  return timeMs > 0 ? { timeMs, timeoutMs: o["grpc.keepalive_timeout_ms"] as number } : undefined;
+}
+
+/**
  * A non-blocking channel to a plugin-style address with go-plugin's client
  * defaults (send and receive limits of MaxInt32) plus `KEEPALIVE_OPTIONS`.
  * Its calls can all be ended at once with `failChannel`.
@@ -69,7 +81,12 @@ export const KEEPALIVE_OPTIONS: grpc.ChannelOptions = {
 export function dialChannel(addr: NetAddr, opts: DialOptions = {}): Channel {
   if ((opts.engine ?? defaultEngine()) === "h2") {
     grpcTarget(addr);
-    return new H2Channel(addr, { tls: opts.tls, maxReceiveMessageLength: MAX_INT32, maxSendMessageLength: MAX_INT32 });
+    return new H2Channel(addr, {
+      tls: opts.tls,
+      maxReceiveMessageLength: MAX_INT32,
+      maxSendMessageLength: MAX_INT32,
+      keepalive: keepaliveSettings(opts.channelOptions),
+    });
   }
   const tracking = trackingInterceptor();
   const extra = opts.channelOptions as grpc.ClientOptions | undefined;
