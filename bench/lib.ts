@@ -47,12 +47,24 @@ export function buildBundles(): void {
   }
 }
 
-export function pluginCommand(side: Side, nodeFlags: string[] = []): string {
-  return side === "go" ? shq(GO_PLUGIN) : ["node", ...nodeFlags, shq(TS_PLUGIN)].join(" ");
+/**
+ * What runs the TS side of a pair: which node binary and which gRPC engine
+ * (passed to every TS process as GO_PLUGIN_TS_ENGINE; a Go host hands its
+ * environment on to the plugin it launches, as go-plugin does).
+ */
+export interface TsRuntime {
+  node: string;
+  /** `process.version` of that binary. */
+  version: string;
+  engine: "h2" | "grpc-js";
 }
 
-export function hostArgv(side: Side, nodeFlags: string[] = [], tsHost = TS_HOST, goHost = GO_HOST): [string, string[]] {
-  return side === "go" ? [goHost, []] : [process.execPath, [...nodeFlags, tsHost]];
+export function pluginCommand(side: Side, nodeFlags: string[] = [], rt?: TsRuntime): string {
+  return side === "go" ? shq(GO_PLUGIN) : [rt ? shq(rt.node) : "node", ...nodeFlags, shq(TS_PLUGIN)].join(" ");
+}
+
+export function hostArgv(side: Side, nodeFlags: string[] = [], tsHost = TS_HOST, goHost = GO_HOST, node = process.execPath): [string, string[]] {
+  return side === "go" ? [goHost, []] : [node, [...nodeFlags, tsHost]];
 }
 
 function shq(s: string): string {
@@ -151,12 +163,14 @@ export async function runHost(
   sandbox: Sandbox,
   host: Side,
   args: string[],
-  opts: { timeoutMs?: number; nodeFlags?: string[]; cwd?: string; hostScript?: string; goHost?: string } = {},
+  opts: { timeoutMs?: number; nodeFlags?: string[]; cwd?: string; hostScript?: string; goHost?: string; rt?: TsRuntime } = {},
 ): Promise<HostResult> {
-  const [cmd, pre] = hostArgv(host, opts.nodeFlags, opts.hostScript, opts.goHost);
+  const [cmd, pre] = hostArgv(host, opts.nodeFlags, opts.hostScript, opts.goHost, opts.rt?.node);
+  const env = sandbox.env();
+  if (opts.rt) env.GO_PLUGIN_TS_ENGINE = opts.rt.engine;
   const child = spawn(cmd, [...pre, ...args], {
     cwd: opts.cwd ?? ROOT,
-    env: sandbox.env(),
+    env,
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
@@ -177,11 +191,17 @@ export async function runHost(
   clearTimeout(timer);
   const line = stdout.trim().split("\n").filter((l) => l.startsWith("{")).pop();
   if (line) {
+    let r: HostResult | undefined;
     try {
-      return JSON.parse(line) as HostResult;
+      r = JSON.parse(line) as HostResult;
     } catch {
       // fall through
     }
+    // A TS host names the engine and node it ran on: a row must measure what it is labelled with.
+    if (r && opts.rt && host === "ts" && (r.engine !== opts.rt.engine || r.node !== opts.rt.version)) {
+      return { ...r, ok: false, error: `asked for ${opts.rt.version} ${opts.rt.engine}, the host ran ${String(r.node)} ${String(r.engine)}` };
+    }
+    if (r) return r;
   }
   const why = timedOut ? "timed out" : `exited with ${code}`;
   return { ok: false, error: `${host} host ${why} without a JSON line; stderr: ${stderr.trim().slice(-500)}` };

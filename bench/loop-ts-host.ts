@@ -18,19 +18,19 @@
 //   digest_prefix_*_us        N OffchainConfigDigester.ConfigDigestPrefix calls,
 //                             host → relayer's provider, direct
 //   proxied_prefix_*_us       the same call through one transparent proxy hop
-//                             (registerProxy on a grpc.Server bound on a unix
+//                             (registerProxy on a server of the selected engine on a unix
 //                             socket, the hop the median plugin's provider calls
 //                             take). TS only: the Go host has no such figure.
 // p50 / mean / p99 as the Go host computes them: sorted samples, index
 // ceil(q·n)−1, rounded to 0.1 µs; no warm-up calls, except one untimed call to
 // open the proxy channel.
 import type { Channel } from "../src/index.js";
-import * as grpc from "@grpc/grpc-js";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { bindServer, createClient } from "../src/index.js";
+import { bindServer, createClient, defaultEngine, dialChannel, type Server } from "../src/index.js";
+import { createServer, stopServer } from "../src/rpc/engine.js";
 import type { LogEntry } from "../src/goplugin/logger.js";
 import { MedianContract, OnchainConfigCodec, ReportCodec } from "../src/gen/loop/internal/pb/median_pb.js";
 import { MedianService, MEDIAN_PROVIDER_SERVICES } from "../src/loop/host/median-service.js";
@@ -141,6 +141,8 @@ async function checkProvider(p: ProviderConnection): Promise<void> {
 interface Result {
   ok: boolean;
   error: string;
+  engine: string;
+  node: string;
   start_to_first_report_ms: number | null;
   bench_n: number;
   observation_p50_us?: number;
@@ -167,12 +169,12 @@ async function main(): Promise<void> {
   const socketDir = mkdtempSync(join(tmpdir(), "loop-ts-host-"));
   const common = { logger, clientOptions: { unixSocketConfig: { tempDir: socketDir } } };
   const keystore = { accounts: async () => [F.ACCOUNT], sign: async () => F.bytesAt(14, { 13: 37 }), decrypt: async () => F.bytesAt(18, { 17: 41 }) };
-  const res: Result = { ok: false, error: "", start_to_first_report_ms: null, bench_n: n, log_warnings_total: 0 };
+  const res: Result = { ok: false, error: "", start_to_first_report_ms: null, bench_n: n, log_warnings_total: 0, engine: defaultEngine(), node: process.version };
 
   let relayer: RelayerService | undefined;
   let median: MedianService | undefined;
   let plugin: ReportingPluginClient | undefined;
-  let proxyServer: grpc.Server | undefined;
+  let proxyServer: Server | undefined;
   let proxyChannel: Channel | undefined;
   let releaseProxy: (() => void) | undefined;
   const pids: number[] = [];
@@ -228,11 +230,12 @@ async function main(): Promise<void> {
       const direct = stats(await timeN(n, prefixOf(provider.offchainConfigDigester)));
       [res.digest_prefix_p50_us, res.digest_prefix_mean_us, res.digest_prefix_p99_us] = [direct.p50, direct.mean, direct.p99];
 
-      proxyServer = new grpc.Server();
+      // The engine the library's own host proxy runs on (GO_PLUGIN_TS_ENGINE, else the default).
+      proxyServer = createServer({ maxReceiveMessageLength: 0x7fffffff, maxSendMessageLength: 0x7fffffff });
       registerProxy(proxyServer, MEDIAN_PROVIDER_SERVICES, () => provider.channel);
       const bound = await bindServer(proxyServer, { socketDir });
       releaseProxy = bound.release;
-      proxyChannel = new grpc.Client(`unix://${bound.addr.address}`, grpc.credentials.createInsecure());
+      proxyChannel = dialChannel(bound.addr);
       const viaProxy = new OffchainConfigDigesterClient(proxyChannel);
       await prefixOf(viaProxy)(); // untimed: opens the channel
       const proxied = stats(await timeN(n, prefixOf(viaProxy)));
@@ -252,7 +255,7 @@ async function main(): Promise<void> {
     proxyChannel?.close();
     if (proxyServer) {
       const s = proxyServer;
-      await step("proxy shutdown", () => new Promise<void>((resolve) => s.tryShutdown(() => resolve())));
+      await step("proxy shutdown", () => stopServer(s, true));
     }
     releaseProxy?.();
     if (plugin) await step("close reporting plugin", () => plugin!.close());

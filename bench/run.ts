@@ -3,6 +3,7 @@
 //
 //   npm run bench            (= node scripts/interop-build.mjs && tsx bench/run.ts)
 //   BENCH_QUICK=1 npm run bench                      smoke run
+//   BENCH_NODES=system,24 BENCH_ENGINES=h2,grpc-js    TS runtimes (default: both × both)
 //   BENCH_N_SMALL=2000 BENCH_N_LARGE=200 BENCH_WARMUP=200 BENCH_START_N=5 BENCH_REPEAT=3
 //   (or flags: --quick --n-small=N --n-large=N --warmup=N --start-n=N --repeat=N)
 //
@@ -33,10 +34,11 @@
 // the TS plugin as one executable, and empty Node; `start` in latest.json, a
 // table at the end of latest.md.
 import { benchStart, startMarkdown } from "./start.js";
+import { execFileSync } from "node:child_process";
 import { cpus, arch, loadavg, release, totalmem, type } from "node:os";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildBundles, goVersion, LOOP_GO_HOST, LOOP_PLUGIN, LOOP_TS_HOST, LOOP_TS_RECOVERY, pluginCommand, ROOT, runHost, Sandbox, type HostResult, type Side } from "./lib.js";
+import { buildBundles, goVersion, LOOP_GO_HOST, LOOP_PLUGIN, LOOP_TS_HOST, LOOP_TS_RECOVERY, pluginCommand, ROOT, runHost, Sandbox, type HostResult, type Side, type TsRuntime } from "./lib.js";
 
 const PAIRS: Array<[Side, Side]> = [
   ["go", "go"],
@@ -44,6 +46,40 @@ const PAIRS: Array<[Side, Side]> = [
   ["go", "ts"],
   ["ts", "ts"],
 ];
+
+/**
+ * The TS runtimes every TS pair runs on: each node × each engine.
+ * BENCH_NODES: comma list of `system` (the node running this script) and
+ * majors installed by scripts/node-runtime.mjs (default `system,24`);
+ * BENCH_ENGINES: comma list of `h2`, `grpc-js` (default both).
+ */
+function tsRuntimes(): TsRuntime[] {
+  const list = (envName: string, flag: string, def: string) =>
+    (process.argv.find((a) => a.startsWith(`--${flag}=`))?.slice(flag.length + 3) ?? process.env[envName] ?? def).split(",").map((x) => x.trim()).filter(Boolean);
+  const nodes = list("BENCH_NODES", "nodes", "system,24").map((n) => {
+    if (n === "system") return process.execPath;
+    if (!/^\d+$/.test(n)) throw new Error(`BENCH_NODES / --nodes: expected "system" or a Node major, got ${JSON.stringify(n)}`);
+    return execFileSync(process.execPath, [join(ROOT, "scripts", "node-runtime.mjs"), n], { encoding: "utf8" }).trim();
+  });
+  const engines = list("BENCH_ENGINES", "engines", "h2,grpc-js").map((e) => {
+    if (e !== "h2" && e !== "grpc-js") throw new Error(`BENCH_ENGINES / --engines: expected h2 or grpc-js, got ${JSON.stringify(e)}`);
+    return e;
+  });
+  const out: TsRuntime[] = [];
+  for (const node of [...new Set(nodes)]) {
+    const version = execFileSync(node, ["--version"], { encoding: "utf8" }).trim();
+    for (const engine of engines) out.push({ node, version, engine });
+  }
+  return out;
+}
+
+/** One benchmarked combination: a pair, and the runtime of its TS side (none for go->go). */
+interface Combo {
+  pair: [Side, Side];
+  rt?: TsRuntime;
+}
+
+const comboName = (c: Combo) => `${pairName(c.pair)}${c.rt ? ` ${c.rt.version} ${c.rt.engine}` : ""}`;
 const SMALL = 16;
 const LARGE = 1048576;
 
@@ -82,6 +118,10 @@ const log = (s: string) => process.stderr.write(s + "\n");
 
 interface Row {
   pair: string;
+  /** The TS side's node (`process.version`); null for go->go. */
+  node: string | null;
+  /** The TS side's gRPC engine; `grpc-go` for go->go. */
+  engine: string;
   payload: number;
   p50_us: number | null;
   p99_us: number | null;
@@ -143,27 +183,31 @@ async function main(): Promise<void> {
       if (recovery.some((r) => !r.ok) || failingLeaks.length) process.exitCode = 1;
       return;
     }
-    // 1. Calls: every pair at 16 B, then every pair at 1 MiB.
+    const runtimes = tsRuntimes();
+    log(`bench: TS runtimes ${runtimes.map((r) => `${r.version} ${r.engine}`).join(", ")}`);
+    const combos: Combo[] = PAIRS.flatMap((pair): Combo[] => (pair[0] === "go" && pair[1] === "go" ? [{ pair }] : runtimes.map((rt) => ({ pair, rt }))));
+    // 1. Calls: every combination at 16 B, then at 1 MiB.
     const bench = new Map<string, HostResult>();
     const runs = new Map<string, HostResult[]>();
     for (let round = 0; round < config.repeat; round++) {
       for (const payload of [SMALL, LARGE]) {
         const n = payload === SMALL ? config.n_small : config.n_large;
-        for (const pair of PAIRS) {
-          const label = `${pairName(pair)} ${fmtPayload(payload)}`;
+        for (const combo of combos) {
+          const { pair, rt } = combo;
+          const label = `${comboName(combo)} ${fmtPayload(payload)}`;
           const s = Date.now();
           const r = await runHost(sandbox, pair[0], [
-            "-cmd", pluginCommand(pair[1]),
+            "-cmd", pluginCommand(pair[1], [], rt),
             "-scenario", "bench",
             "-payload", String(payload),
             "-n", String(n),
             "-warmup", String(config.warmup),
-          ]);
+          ], { rt });
           await afterRun(label, pair[1]);
-          const key = `${pairName(pair)}/${payload}`;
+          const key = `${comboName(combo)}/${payload}`;
           runs.set(key, [...(runs.get(key) ?? []), r]);
           log(
-            `  ${config.repeat > 1 ? `[${round + 1}/${config.repeat}] ` : ""}${label.padEnd(14)} ${r.ok ? "ok " : "ERR"} ` +
+            `  ${config.repeat > 1 ? `[${round + 1}/${config.repeat}] ` : ""}${label.padEnd(34)} ${r.ok ? "ok " : "ERR"} ` +
               `p50 ${r.p50_us} µs, p99 ${r.p99_us} µs, c1 ${r.calls_per_s_c1}/s, ` +
               `c64 ${r.calls_per_s_c64}/s, start ${r.start_ms} ms, broker dial ${r.broker_dial_us} µs (${((Date.now() - s) / 1000).toFixed(1)} s)` +
               (r.ok ? "" : `\n    error: ${r.error}`),
@@ -175,34 +219,39 @@ async function main(): Promise<void> {
 
     // 2. Start: median of N spawns, without and with AutoMTLS.
     const starts = new Map<string, { plain: HostResult; mtls: HostResult }>();
-    for (const pair of PAIRS) {
+    for (const combo of combos) {
+      const { pair, rt } = combo;
+      const name = comboName(combo);
       // -raw-stderr (Go host only): keeps the plugin's stderr for error notes.
-      const args = ["-cmd", pluginCommand(pair[1]), "-scenario", "bench-start", "-n", String(config.start_spawns)];
+      const args = ["-cmd", pluginCommand(pair[1], [], rt), "-scenario", "bench-start", "-n", String(config.start_spawns)];
       if (pair[0] === "go") args.push("-raw-stderr");
-      const plain = await runHost(sandbox, pair[0], args);
-      await afterRun(`${pairName(pair)} bench-start`, pair[1]);
-      const mtls = await runHost(sandbox, pair[0], [...args, "-automtls"]);
-      await afterRun(`${pairName(pair)} bench-start -automtls`, pair[1]);
-      starts.set(pairName(pair), { plain, mtls });
+      const plain = await runHost(sandbox, pair[0], args, { rt });
+      await afterRun(`${name} bench-start`, pair[1]);
+      const mtls = await runHost(sandbox, pair[0], [...args, "-automtls"], { rt });
+      await afterRun(`${name} bench-start -automtls`, pair[1]);
+      starts.set(name, { plain, mtls });
       log(
-        `  ${pairName(pair).padEnd(14)} start median ${plain.start_ms} ms${plain.ok ? "" : ` (ERR ${plain.error})`}, ` +
+        `  ${name.padEnd(34)} start median ${plain.start_ms} ms${plain.ok ? "" : ` (ERR ${plain.error})`}, ` +
           `with AutoMTLS ${mtls.start_ms} ms${mtls.ok ? "" : ` (ERR ${summarize(mtls)})`}`,
       );
-      if (!mtls.ok) notes.push(`${pairName(pair)}: AutoMTLS start failed, so mtls_start_extra_ms is null: ${summarize(mtls)}`);
-      if (!plain.ok) notes.push(`${pairName(pair)}: bench-start failed: ${summarize(plain)}`);
+      if (!mtls.ok) notes.push(`${name}: AutoMTLS start failed, so mtls_start_extra_ms is null: ${summarize(mtls)}`);
+      if (!plain.ok) notes.push(`${name}: bench-start failed: ${summarize(plain)}`);
     }
 
     // 3. Rows and ratios.
     const rows: Row[] = [];
     for (const payload of [SMALL, LARGE]) {
-      for (const pair of PAIRS) {
-        const r = bench.get(`${pairName(pair)}/${payload}`)!;
-        const st = starts.get(pairName(pair))!;
+      for (const combo of combos) {
+        const { pair, rt } = combo;
+        const r = bench.get(`${comboName(combo)}/${payload}`)!;
+        const st = starts.get(comboName(combo))!;
         const plainStart = st.plain.ok ? num(st.plain.start_ms) : null;
         const mtlsStart = st.mtls.ok ? num(st.mtls.start_ms) : null;
-        if (r.error) notes.push(`${pairName(pair)} ${fmtPayload(payload)}: ${r.error}`);
+        if (r.error) notes.push(`${comboName(combo)} ${fmtPayload(payload)}: ${r.error}`);
         rows.push({
           pair: pairName(pair),
+          node: rt ? rt.version : null,
+          engine: rt ? rt.engine : "grpc-go",
           payload,
           p50_us: num(r.p50_us),
           p99_us: num(r.p99_us),
@@ -226,7 +275,7 @@ async function main(): Promise<void> {
       row.ratio_p50_vs_go = ratio(row.p50_us, go.p50_us);
     }
     // 4. LOOP: one median round per run, Go host and TS host interleaved.
-    const loop = await benchLoop(sandbox, failingLeaks, notes);
+    const loop = await benchLoop(sandbox, failingLeaks, notes, runtimes);
     // 5. LOOP recovery: SIGKILL → next successful GetChainStatus, Go host then TS host.
     const recovery = await benchRecovery(sandbox, failingLeaks, notes);
     // 6. Plugin start, spawn → handshake: Go, TS on node, TS as one executable, empty Node.
@@ -254,7 +303,7 @@ async function main(): Promise<void> {
       node: process.version,
       go: goVersion(),
       date: new Date().toISOString(),
-      config,
+      config: { ...config, ts_runtimes: runtimes.map((r) => ({ node: r.version, engine: r.engine })) },
       rows: [...rows, ...recovery],
       loop,
       start,
@@ -268,7 +317,7 @@ async function main(): Promise<void> {
     writeFileSync(join(dir, "latest.md"), md);
     process.stdout.write("\n" + md);
     log(`bench: done in ${((Date.now() - t0) / 1000).toFixed(1)} s; wrote bench/results/latest.json and latest.md`);
-    if (rows.some((r) => !r.ok) || !loop.go.ok || !loop.ts.ok || recovery.some((r) => !r.ok) || failingLeaks.length) process.exitCode = 1;
+    if (rows.some((r) => !r.ok) || !loop.go.ok || loop.ts.some((t) => !t.ok) || recovery.some((r) => !r.ok) || failingLeaks.length) process.exitCode = 1;
   } finally {
     cleanup();
   }
@@ -330,14 +379,14 @@ function markdown(result: { machine: Record<string, unknown>; node: string; go: 
     `start ms = spawn → first Echo OK in the bench run (one sample per run); start med = median of the bench-start spawns; ` +
       `mTLS extra = median start with AutoMTLS − without.`,
     ``,
-    `| pair | payload | p50 µs | p99 µs | c1 calls/s | c64 calls/s | MB/s | start ms | start med ms | broker dial µs | mTLS extra ms |`,
-    `|---|---|---|---|---|---|---|---|---|---|---|`,
+    `| pair | TS node | TS engine | payload | p50 µs | p99 µs | c1 calls/s | c64 calls/s | MB/s | start ms | start med ms | broker dial µs | mTLS extra ms |`,
+    `|---|---|---|---|---|---|---|---|---|---|---|---|---|`,
   ];
   for (const r of rows) {
     const go = rows.find((g) => g.pair === "go->go" && g.payload === r.payload)!;
     const isGo = r.pair === "go->go";
     lines.push(
-      `| ${r.pair} | ${fmtPayload(r.payload)} | ${cell(r.p50_us, go.p50_us, !isGo)} | ${cell(r.p99_us, go.p99_us, !isGo)} | ` +
+      `| ${r.pair} | ${r.node ?? "–"} | ${r.engine} | ${fmtPayload(r.payload)} | ${cell(r.p50_us, go.p50_us, !isGo)} | ${cell(r.p99_us, go.p99_us, !isGo)} | ` +
         `${cell(r.calls_per_s_c1, go.calls_per_s_c1, !isGo)} | ${cell(r.calls_per_s_c64, go.calls_per_s_c64, !isGo)} | ` +
         `${cell(r.mb_per_s, go.mb_per_s, !isGo)} | ${cell(r.start_ms, go.start_ms, !isGo)} | ${cell(r.start_ms_median, go.start_ms_median, !isGo)} | ` +
         `${cell(r.broker_dial_us, go.broker_dial_us, !isGo)} | ${cell(r.mtls_start_extra_ms, go.mtls_start_extra_ms, !isGo && (go.mtls_start_extra_ms ?? 0) > 0)} |`,
@@ -379,38 +428,47 @@ type LoopRow = Record<LoopField, number | null> & {
   proxy_hop_overhead_p50_us?: number | null;
 };
 
+type TsLoopRow = LoopRow & {
+  node: string;
+  engine: string;
+  ratio_vs_go: { start_to_first_report_ms: number | null; observation_p50_us: number | null; digest_prefix_p50_us: number | null };
+  leftover_plugin_sockets: number;
+};
+
 interface LoopResult {
   n: number;
   repeat: number;
   plugin: string;
-  go: LoopRow;
-  ts: LoopRow;
-  ratio_ts_vs_go: { start_to_first_report_ms: number | null; observation_p50_us: number | null; digest_prefix_p50_us: number | null };
-  leftover_plugin_sockets: { go: number; ts: number };
+  go: LoopRow & { leftover_plugin_sockets: number };
+  /** One row per TS runtime (node × engine). */
+  ts: TsLoopRow[];
 }
 
-async function benchLoop(sandbox: Sandbox, failingLeaks: string[], notes: string[]): Promise<LoopResult> {
+async function benchLoop(sandbox: Sandbox, failingLeaks: string[], notes: string[], runtimes: TsRuntime[]): Promise<LoopResult> {
   log(`bench: LOOP median round, n=${config.loop_n} per figure, ${config.repeat} run(s) per host`);
-  const runs: Record<Side, HostResult[]> = { go: [], ts: [] };
-  const sockets = { go: 0, ts: 0 };
+  const hosts: Array<TsRuntime | undefined> = [undefined, ...runtimes];
+  const hostName = (rt: TsRuntime | undefined) => (rt ? `ts ${rt.version} ${rt.engine}` : "go");
+  const runs = new Map<TsRuntime | undefined, HostResult[]>(hosts.map((h) => [h, []]));
+  const sockets = new Map<TsRuntime | undefined, number>(hosts.map((h) => [h, 0]));
   for (let round = 0; round < config.repeat; round++) {
-    for (const side of ["go", "ts"] as const) {
-      const label = `LOOP ${side} host`;
+    for (const rt of hosts) {
+      const side: Side = rt ? "ts" : "go";
+      const label = `LOOP ${hostName(rt)} host`;
       const s = Date.now();
       const args = ["-bench", String(config.loop_n), "-plugin", LOOP_PLUGIN];
-      const r = await runHost(sandbox, side, args, side === "go" ? { goHost: LOOP_GO_HOST } : { hostScript: LOOP_TS_HOST });
+      const r = await runHost(sandbox, side, args, rt ? { hostScript: LOOP_TS_HOST, rt } : { goHost: LOOP_GO_HOST });
       // Both hosts keep every socket in a private directory under TMPDIR and
       // remove it, so anything left there (or any live process) is a leak.
       const { processes, files } = await sandbox.check(label);
       failingLeaks.push(...processes.map((p) => `${label}: ${p} still running after the host exited`));
       if (files.length) failingLeaks.push(`${label}: left ${files.join(", ")} in TMPDIR`);
-      sockets[side] += num(r.leftover_plugin_sockets) ?? 0;
-      runs[side].push(r);
+      sockets.set(rt, sockets.get(rt)! + (num(r.leftover_plugin_sockets) ?? 0));
+      runs.get(rt)!.push(r);
       log(
-        `  ${config.repeat > 1 ? `[${round + 1}/${config.repeat}] ` : ""}${label.padEnd(14)} ${r.ok ? "ok " : "ERR"} ` +
+        `  ${config.repeat > 1 ? `[${round + 1}/${config.repeat}] ` : ""}${label.padEnd(30)} ${r.ok ? "ok " : "ERR"} ` +
           `start→report ${r.start_to_first_report_ms} ms, Observation p50 ${r.observation_p50_us} µs, ` +
           `ConfigDigestPrefix p50 ${r.digest_prefix_p50_us} µs` +
-          (side === "ts" ? `, via proxy ${r.proxied_prefix_p50_us} µs` : "") +
+          (rt ? `, via proxy ${r.proxied_prefix_p50_us} µs` : "") +
           ` (${((Date.now() - s) / 1000).toFixed(1)} s)` +
           (r.ok ? "" : `\n    error: ${String(r.error).slice(0, 500)}`),
       );
@@ -431,61 +489,73 @@ async function benchLoop(sandbox: Sandbox, failingLeaks: string[], notes: string
     }
     return out;
   };
-  const go = row(runs.go);
-  const ts = row(runs.ts);
-  ts.proxy_hop_overhead_p50_us =
-    ts.proxied_prefix_p50_us !== null && ts.digest_prefix_p50_us !== null ? round1(ts.proxied_prefix_p50_us - ts.digest_prefix_p50_us) : null;
-  for (const [side, r] of [["go", go], ["ts", ts]] as const) if (r.error) notes.push(`LOOP ${side} host: ${r.error.replace(/\s+/g, " ").slice(0, 500)}`);
+  const go = { ...row(runs.get(undefined)!), leftover_plugin_sockets: sockets.get(undefined)! };
+  const ts = runtimes.map((rt): TsLoopRow => {
+    const t = row(runs.get(rt)!);
+    t.proxy_hop_overhead_p50_us =
+      t.proxied_prefix_p50_us !== null && t.digest_prefix_p50_us !== null ? round1(t.proxied_prefix_p50_us - t.digest_prefix_p50_us) : null;
+    return {
+      ...t,
+      node: rt.version,
+      engine: rt.engine,
+      ratio_vs_go: {
+        start_to_first_report_ms: ratio(t.start_to_first_report_ms, go.start_to_first_report_ms),
+        observation_p50_us: ratio(t.observation_p50_us, go.observation_p50_us),
+        digest_prefix_p50_us: ratio(t.digest_prefix_p50_us, go.digest_prefix_p50_us),
+      },
+      leftover_plugin_sockets: sockets.get(rt)!,
+    };
+  });
+  if (go.error) notes.push(`LOOP go host: ${go.error.replace(/\s+/g, " ").slice(0, 500)}`);
+  for (const t of ts) if (t.error) notes.push(`LOOP ts ${t.node} ${t.engine} host: ${t.error.replace(/\s+/g, " ").slice(0, 500)}`);
   return {
     n: config.loop_n,
     repeat: config.repeat,
     plugin: "chainlink-common v0.11.1 pkg/loop/internal/test/cmd (interop/.bin/loop-test-plugin), as relayer and as median",
     go,
     ts,
-    ratio_ts_vs_go: {
-      start_to_first_report_ms: ratio(ts.start_to_first_report_ms, go.start_to_first_report_ms),
-      observation_p50_us: ratio(ts.observation_p50_us, go.observation_p50_us),
-      digest_prefix_p50_us: ratio(ts.digest_prefix_p50_us, go.digest_prefix_p50_us),
-    },
-    leftover_plugin_sockets: sockets,
   };
 }
 
 function loopMarkdown(l: LoopResult, c: typeof config): string {
-  const { go, ts } = l;
+  const { go } = l;
   const lines = [
     ``,
     `## LOOP: one OCR2 median round, TS host vs Go host`,
     ``,
     `Both hosts drive chainlink-common v0.11.1's Go test plugin as relayer and as median (Go host: interop/.bin/loop-host on ` +
-      `chainlink-common's public API; TS host: bench/loop-ts-host.ts on src/loop). n=${l.n} timed calls per latency figure` +
+      `chainlink-common's public API; TS host: bench/loop-ts-host.ts on src/loop, once per TS node and engine). n=${l.n} timed calls per latency figure` +
       `${l.repeat > 1 ? `, median of ${l.repeat} interleaved runs per host` : ""}${c.quick ? " · QUICK run" : ""}. ` +
-      `In parentheses: TS ÷ Go (target ≤ 1.00×).`,
+      `In parentheses: TS ÷ Go (target for Observation p50 ≤ 1.20×).`,
     ``,
-    `| host | start → first report ms | Observation p50 µs | Observation mean µs | Observation p99 µs | ConfigDigestPrefix p50 µs | ConfigDigestPrefix p99 µs | ConfigDigestPrefix via proxy hop p50 µs | via proxy hop p99 µs |`,
-    `|---|---|---|---|---|---|---|---|---|`,
-    `| go | ${fmtNum(go.start_to_first_report_ms)} | ${fmtNum(go.observation_p50_us)} | ${fmtNum(go.observation_mean_us)} | ${fmtNum(go.observation_p99_us)} | ` +
+    `| host | node | engine | start → first report ms | Observation p50 µs | Observation mean µs | Observation p99 µs | ConfigDigestPrefix p50 µs | ConfigDigestPrefix p99 µs | ConfigDigestPrefix via proxy hop p50 µs | via proxy hop p99 µs |`,
+    `|---|---|---|---|---|---|---|---|---|---|---|`,
+    `| go | – | grpc-go | ${fmtNum(go.start_to_first_report_ms)} | ${fmtNum(go.observation_p50_us)} | ${fmtNum(go.observation_mean_us)} | ${fmtNum(go.observation_p99_us)} | ` +
       `${fmtNum(go.digest_prefix_p50_us)} | ${fmtNum(go.digest_prefix_p99_us)} | n/a | n/a |`,
-    `| ts | ${cell(ts.start_to_first_report_ms, go.start_to_first_report_ms)} | ${cell(ts.observation_p50_us, go.observation_p50_us)} | ` +
-      `${cell(ts.observation_mean_us, go.observation_mean_us)} | ${cell(ts.observation_p99_us, go.observation_p99_us)} | ` +
-      `${cell(ts.digest_prefix_p50_us, go.digest_prefix_p50_us)} | ${cell(ts.digest_prefix_p99_us, go.digest_prefix_p99_us)} | ` +
-      `${fmtNum(ts.proxied_prefix_p50_us)} | ${fmtNum(ts.proxied_prefix_p99_us)} |`,
+    ...l.ts.map(
+      (ts) =>
+        `| ts | ${ts.node} | ${ts.engine} | ${cell(ts.start_to_first_report_ms, go.start_to_first_report_ms)} | ${cell(ts.observation_p50_us, go.observation_p50_us)} | ` +
+        `${cell(ts.observation_mean_us, go.observation_mean_us)} | ${cell(ts.observation_p99_us, go.observation_p99_us)} | ` +
+        `${cell(ts.digest_prefix_p50_us, go.digest_prefix_p50_us)} | ${cell(ts.digest_prefix_p99_us, go.digest_prefix_p99_us)} | ` +
+        `${fmtNum(ts.proxied_prefix_p50_us)} | ${fmtNum(ts.proxied_prefix_p99_us)} |`,
+    ),
     ``,
     `- start → first report: from before the relayer service's Start to the first Report returned: launch of both plugins, ` +
       `NewRelayer, NewPluginProvider, the host's own provider checks, NewMedianFactory, NewReportingPlugin, Query, Observation, Report. ` +
       `The TS host makes the same 17 provider check calls as the Go host except ContractReader.GetLatestValue ` +
       `(16; one sub-millisecond round trip fewer).`,
     `- Observation: host → median plugin. ConfigDigestPrefix: host → relayer's provider connection, direct.`,
-    `- Via proxy hop: the same ConfigDigestPrefix call through the host's transparent proxy (registerProxy on a grpc.Server on a ` +
+    `- Via proxy hop: the same ConfigDigestPrefix call through the host's transparent proxy (registerProxy on a server on a ` +
       `unix socket, the path every provider call of the median plugin takes). TS only: the Go host has no host-side measurement ` +
-      `of that hop, so there is no Go figure or ratio for it. Proxy hop overhead (TS, p50): ` +
-      `${ts.proxy_hop_overhead_p50_us === null || ts.proxy_hop_overhead_p50_us === undefined ? "n/a" : `${fmtNum(ts.proxy_hop_overhead_p50_us)} µs`} ` +
-      `over the direct call.`,
+      `of that hop, so there is no Go figure or ratio for it. Proxy hop overhead (p50, over the direct call): ` +
+      l.ts.map((ts) => `${ts.node} ${ts.engine} ${ts.proxy_hop_overhead_p50_us == null ? "n/a" : `${fmtNum(ts.proxy_hop_overhead_p50_us)} µs`}`).join(", ") +
+      `.`,
     `- Plugin socket files left in each host's private socket directory (removed by the host): ` +
-      `Go ${l.leftover_plugin_sockets.go}, TS ${l.leftover_plugin_sockets.ts} over ${l.repeat} run(s) each ` +
+      `Go ${go.leftover_plugin_sockets}, TS ${l.ts.map((ts) => ts.leftover_plugin_sockets).join("/")} over ${l.repeat} run(s) each ` +
       `(the Go host SIGKILLs plugins on Close, so they cannot unlink their sockets).`,
   ];
-  if (!go.ok || !ts.ok) lines.push(`- FAILED: ${[go.ok ? "" : `go: ${go.error}`, ts.ok ? "" : `ts: ${ts.error}`].filter(Boolean).join("; ").slice(0, 800)}`);
+  const failed = [go.ok ? "" : `go: ${go.error}`, ...l.ts.map((ts) => (ts.ok ? "" : `ts ${ts.node} ${ts.engine}: ${ts.error}`))].filter(Boolean);
+  if (failed.length) lines.push(`- FAILED: ${failed.join("; ").slice(0, 800)}`);
   return lines.join("\n") + "\n";
 }
 

@@ -10,7 +10,7 @@
 import type { Channel } from "../src/index.js";
 import { readFileSync } from "node:fs";
 import type { GenService } from "@bufbuild/protobuf/codegenv2";
-import { Client, createClient, type Broker, type GRPCPlugin, type LogEntry, type ServiceClient } from "../src/index.js";
+import { Client, createClient, defaultEngine, type Broker, type GRPCPlugin, type LogEntry, type ServiceClient } from "../src/index.js";
 import { Echo } from "../test/gen/bench/echo_pb.js";
 
 type ShapeOf<T> = T extends GenService<infer S> ? S : never;
@@ -279,7 +279,8 @@ async function benchBrokerDial(c: Clients, out: Record<string, unknown>): Promis
 }
 
 function base(): Record<string, unknown> {
-  return { ok: false, error: "", negotiated: 0, protocol: "" };
+  // engine and node: what this host ran on, checked by bench/run.ts against what it asked for.
+  return { ok: false, error: "", negotiated: 0, protocol: "", engine: defaultEngine(), node: process.version };
 }
 
 async function runBench(opt: Options): Promise<Record<string, unknown>> {
