@@ -500,7 +500,9 @@ export class ClientCall {
   private finishLater(code: Code, details: string): void {
     this.done = true;
     if (this.timer) clearTimeout(this.timer);
-    queueMicrotask(() => this.listener.onStatus({ code, details, metadata: new grpc.Metadata() }));
+    // On the next turn of the event loop, not in a microtask: a caller that retries
+    // in a loop on a failed channel must not starve timers and I/O (grpc-js's failed calls wait a turn too).
+    setImmediate(() => this.listener.onStatus({ code, details, metadata: new grpc.Metadata() }));
   }
 
   private finish(code: Code, details: string, metadata: grpc.Metadata): void {
