@@ -36,3 +36,21 @@ loop_build loop-descriptors ./cmd/descriptors
 loop_build loop-vectors ./cmd/vectors
 loop_build loop-env ./cmd/env
 loop_build loop-host ./cmd/host
+
+# loop-peer (interop/loop/_peer): chainlink-common's internal ContractWriter,
+# ContractReader and Codec adapters can only be imported from inside that
+# module, so the program is built inside a copy of the pinned module (from the
+# Go module cache, filled from the Go module proxy), with the module's own
+# go.mod and go.sum, except that go-plugin is raised to the version the rest of
+# interop/ pins (chainlink-common v0.11.1 alone asks for v1.7.0).
+cc_dir="$(cd "$here/loop" && go mod download -json github.com/smartcontractkit/chainlink-common | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+cc_copy="$here/.bin/.chainlink-common"
+echo "building .bin/loop-peer (./_peer inside a copy of $cc_dir)"
+rm -rf "$cc_copy"
+cp -R "$cc_dir" "$cc_copy"
+chmod -R u+w "$cc_copy"
+mkdir -p "$cc_copy/pkg/loop/internal/interoppeer"
+cp "$here"/loop/_peer/*.go "$cc_copy/pkg/loop/internal/interoppeer/"
+cat "$here/loop/go.sum" >> "$cc_copy/go.sum"
+(cd "$cc_copy" && go mod edit -require=github.com/hashicorp/go-plugin@v1.8.0 && GOFLAGS=-mod=mod go build -trimpath -o "$here/.bin/loop-peer" ./pkg/loop/internal/interoppeer)
+rm -rf "$cc_copy"

@@ -441,8 +441,8 @@ describe("range checks", () => {
     expect(uuidFromJobId(jobIdFromUuid("1051429B-AA66-11ED-B0D2-5CFF35DFBE67"))).toBe("1051429b-aa66-11ed-b0d2-5cff35dfbe67");
   });
 
-  test("VersionedBytes other than CBOR and values.v1 are refused with Go's text", () => {
-    expect(() => encodeVersionedBytes({}, 1)).toThrow(RangeError);
+  test("VersionedBytes versions Go does not know (4 and up) are refused with Go's text", () => {
+    expect(() => encodeVersionedBytes({ k: "v" }, 4)).toThrow("invalid encoding: unsupported encoding version 4 for data map[k:v]");
     expect(() => decodeVersionedBytes({ version: 7, data: Uint8Array.of(1, 2, 3) })).toThrow("unsupported encoding version 7 for versionedData [1 2 3]");
     expect(() => decodeVersionedBytes(undefined)).toThrow("cannot decode nil versioned bytes");
   });

@@ -25,8 +25,8 @@ export { serveMetrics } from "./metrics.js";
 
 // One client and one server adapter per LOOP service.
 export { LoopServiceClient, loopServiceServer, type LoopService } from "./services/service.js";
-export { PluginRelayerClient, pluginRelayerServer, RelayerClient, relayerServer, relayArgs, pluginArgs } from "./services/relayer.js";
-export type { RelayArgs, PluginArgs, ChainStatus, ChainInfo, NodeStatus, RelayerApi, RelayerImpl, ConfigProviderImpl } from "./services/relayer.js";
+export { PluginRelayerClient, pluginRelayerServer, RelayerClient, relayerServer, relayArgs, pluginArgs, ccipProviderArgs } from "./services/relayer.js";
+export type { RelayArgs, PluginArgs, CCIPProviderArgs, CCIPProviderRequest, ChainStatus, ChainInfo, NodeStatus, RelayerApi, RelayerImpl, ConfigProviderImpl } from "./services/relayer.js";
 export { PluginMedianClient, pluginMedianServer, type MedianFactoryArgs, type MedianPluginImpl } from "./services/median.js";
 export { ProviderConnection } from "./services/provider-connection.js";
 export { KeystoreClient, keystoreServer, type Keystore } from "./services/keystore.js";
@@ -143,7 +143,17 @@ export { Duration } from "./wire/duration.js";
 export { formatGoDuration, parseGoDuration } from "./wire/go-duration.js";
 export { jobIdFromUuid, uuidFromJobId } from "./wire/job-id.js";
 export { encodeCbor } from "./wire/cbor.js";
-export { Encoding, encodeVersionedBytes, decodeVersionedBytes, decodeVersionedMap, InvalidTypeError } from "./wire/versioned-bytes.js";
+export {
+  Encoding,
+  encodeVersionedBytes,
+  decodeVersionedBytes,
+  decodeVersionedMap,
+  isSupportedEncoding,
+  InvalidTypeError,
+  UnsupportedEncodingError,
+  type SupportedEncoding,
+} from "./wire/versioned-bytes.js";
+export { encodeJson, decodeJson } from "./wire/json.js";
 export { toValue, fromValue, encodeValues, decodeValues, int64, uint64, float64, bigInt, decimal, Decimal, TypedValue } from "./wire/values.js";
 export {
   query,

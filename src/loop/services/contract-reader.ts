@@ -18,10 +18,21 @@ import {
   type GetLatestValueRequest,
   type Head as HeadPb,
 } from "../../gen/loop/internal/pb/contract_reader_pb.js";
-import { Code, createClient, RpcError, service, type CallOptions, type Channel, type ClientOf, type ServiceRegistration } from "../../rpc/index.js";
+import { createClient, service, type CallOptions, type Channel, type ClientOf, type ServiceRegistration } from "../../rpc/index.js";
 import { confidenceFromProto, expressionFromProto, expressionToProto, limitAndSortFromProto, limitAndSortToProto, type KeyFilter, type LimitAndSort } from "../wire/query.js";
 import { int32 } from "../wire/ranges.js";
-import { decodeVersionedBytes, decodeVersionedMap, encodeVersionedBytes, Encoding, type SupportedEncoding } from "../wire/versioned-bytes.js";
+import {
+  decodeVersionedBytes,
+  decodeVersionedMap,
+  encodeVersionedBytes,
+  Encoding,
+  goValueText,
+  isSupportedEncoding,
+  UnsupportedEncodingError,
+  type SupportedEncoding,
+} from "../wire/versioned-bytes.js";
+
+const isGoMap = (v: unknown) => v instanceof Map || (typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array) && !(v instanceof Date));
 import { withGoStatus } from "./go-errors.js";
 
 export { Confidence };
@@ -30,9 +41,10 @@ export { Confidence };
  * `loop.ContractReader` and `codec.Codec` (chainlink-common v0.11.1) in TS
  * terms: values are plain data (objects, arrays, strings, numbers, bigints,
  * booleans, null, Uint8Array, Date) that cross the wire as
- * `codec.VersionedBytes` — CBOR by default as Go's clients send, or values.v1
- * (`encoding: Encoding.ValuesProto`, or `asValues` on a read, which is what a
- * Go caller asking for a `values.Value` does). The server adapter decodes
+ * `codec.VersionedBytes` — CBOR by default as Go's clients send; JSON v1 or v2
+ * or values.v1 with the client's `encoding` option (Go's WithClientEncoding);
+ * values.v1 with `asValues` on a read, which is what a Go caller asking for a
+ * `values.Value` does. The server adapter decodes
  * params and query values as Go's does without a typed reader (into a map) and
  * answers in the encoding Go's would.
  */
@@ -360,11 +372,11 @@ export function codecServer(impl: Codec): ServiceRegistration {
       }),
     getDecoding: (req) =>
       withGoStatus(async () => {
-        // Checked first so that an unsupported version fails before the work, with Go's text.
-        if (req.wireEncodingVersion !== Encoding.CBOR && req.wireEncodingVersion !== Encoding.ValuesProto) {
-          throw new RpcError(Code.UNKNOWN, `invalid encoding: unsupported encoding version ${req.wireEncodingVersion} for data`);
-        }
         const value = await impl.decode(req.encoded, req.itemType);
+        // As Go's: the decode runs first; an unknown answer encoding then names the data Go decoded into (a *map: "&map[…]").
+        if (!isSupportedEncoding(req.wireEncodingVersion)) {
+          throw new UnsupportedEncodingError(req.wireEncodingVersion, (isGoMap(value) ? "&" : "") + goValueText(value));
+        }
         return { retVal: versioned(value, req.wireEncodingVersion) };
       }),
     async getMaxSize(req) {

@@ -1,14 +1,14 @@
 import { Code, RpcError } from "../../rpc/index.js";
 import { QueryInvalidArgument } from "../wire/query.js";
-import { InvalidTypeError } from "../wire/versioned-bytes.js";
+import { InvalidTypeError, UnsupportedEncodingError } from "../wire/versioned-bytes.js";
 
 /**
  * The status a Go server adapter would send for a conversion error: Go's
- * "invalid type" and query errors are InvalidArgument errors; anything else
+ * "invalid type", "invalid encoding" and query errors are InvalidArgument errors; anything else
  * keeps its own mapping (plain errors are UNKNOWN).
  */
 export function goStatus(e: unknown): unknown {
-  if (e instanceof InvalidTypeError || e instanceof QueryInvalidArgument) return new RpcError(Code.INVALID_ARGUMENT, e.message);
+  if (e instanceof InvalidTypeError || e instanceof QueryInvalidArgument || e instanceof UnsupportedEncodingError) return new RpcError(Code.INVALID_ARGUMENT, e.message);
   return e;
 }
 

@@ -142,7 +142,7 @@ function shortestFloat(v: number): Uint8Array {
 }
 
 /** Go's time.RFC3339Nano text of a Date (UTC, fraction without trailing zeros). */
-function rfc3339Nano(d: Date, path: string): string {
+export function rfc3339Nano(d: Date, path: string): string {
   const t = d.getTime();
   if (Number.isNaN(t)) throw new RangeError(`VersionedBytes: ${path}: invalid Date`);
   const year = d.getUTCFullYear();

@@ -168,6 +168,15 @@ export function decodeValues(data: Uint8Array): unknown {
   return fromValue(v);
 }
 
+/** The kind (oneof case) of a serialized Value, or undefined when it is not one. */
+export function valuesKind(data: Uint8Array): string | undefined {
+  try {
+    return fromBinary(ValueSchema, data).value.case;
+  } catch {
+    return undefined;
+  }
+}
+
 export class ValuesDecodeError extends Error {
   override name = "ValuesDecodeError";
 }
