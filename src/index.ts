@@ -9,6 +9,7 @@ import { guardStdout, launchedByHost } from "./goplugin/stdout-guard.js";
 if (launchedByHost()) guardStdout();
 
 export * from "./rpc/index.js";
-export { dialChannel, bindServer, type NetAddr, TransportError } from "./rpc/transport.js";
+export { dialChannel, bindServer, TransportError } from "./rpc/transport.js";
+export type { NetAddr } from "./rpc/net-addr.js";
 export * from "./broker/index.js";
 export * from "./goplugin/index.js";

@@ -10,14 +10,8 @@ import { Code } from "../rpc/status.js";
 import { createServer, defaultEngine, type EngineName, type TlsPem } from "../rpc/engine.js";
 import { addServices, type Server, type ServiceRegistration } from "../rpc/server.js";
 import type { BrokerMux } from "./mux.js";
-import {
-  bindServer,
-  dialChannel,
-  grpcTarget,
-  MAX_INT32,
-  type ListenOptions,
-  type NetAddr,
-} from "../rpc/transport.js";
+import { bindServer, dialChannel, grpcTarget, type ListenOptions } from "../rpc/transport.js";
+import { MAX_INT32, type NetAddr } from "../rpc/net-addr.js";
 
 export class BrokerError extends Error {
   override readonly name = "BrokerError";

@@ -1,6 +1,6 @@
 import { connect as netConnect, type Server as NetServer, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import type { NetAddr } from "../rpc/transport.js";
+import type { NetAddr } from "../rpc/net-addr.js";
 import { YamuxSession, type SessionOptions } from "../yamux/index.js";
 
 /**

@@ -1,5 +1,5 @@
 import { X509Certificate } from "node:crypto";
-import type { NetAddr } from "../rpc/transport.js";
+import type { NetAddr } from "../rpc/net-addr.js";
 import { PluginError } from "./errors.js";
 import { quoteForError } from "./quote.js";
 

@@ -1,5 +1,5 @@
 import { connect } from "node:net";
-import type { NetAddr } from "../rpc/transport.js";
+import type { NetAddr } from "../rpc/net-addr.js";
 import { PluginError } from "./errors.js";
 import type { Protocol } from "./handshake.js";
 import type { AttachedPlugin, PluginExit } from "./runner.js";

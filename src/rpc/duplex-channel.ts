@@ -2,7 +2,7 @@ import * as grpc from "@grpc/grpc-js";
 import * as http2 from "node:http2";
 import type { Duplex } from "node:stream";
 import { connect as tlsConnect, type ConnectionOptions } from "node:tls";
-import { MAX_INT32 } from "./transport.js";
+import { MAX_INT32 } from "./net-addr.js";
 
 /**
  * The carrier seam: something that yields a fresh byte stream to one gRPC

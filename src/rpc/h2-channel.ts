@@ -5,7 +5,7 @@ import { connect as netConnect } from "node:net";
 import { connect as tlsConnect, checkServerIdentity, type PeerCertificate } from "node:tls";
 import { addAbortSignal, type Duplex } from "node:stream";
 import { Code, RpcError } from "./status.js";
-import { MAX_INT32, type NetAddr } from "./transport.js";
+import { MAX_INT32, type NetAddr } from "./net-addr.js";
 import { SessionKeepalive, type KeepaliveSettings } from "./h2-keepalive.js";
 import {
   codeOfHttpStatus,

@@ -7,7 +7,7 @@ import { messageCodec } from "./codec.js";
 import { SESSION_MEMORY_MB, SESSION_WINDOW, STREAM_WINDOW } from "./h2-channel.js";
 import type { HandlerContext } from "./context.js";
 import { Code, RpcError, toStatus } from "./status.js";
-import { MAX_INT32 } from "./transport.js";
+import { MAX_INT32 } from "./net-addr.js";
 import { decodeTimeout, encodeMessage, frame, FrameDecoder, FrameError } from "./wire.js";
 
 const { NGHTTP2_CANCEL } = http2.constants;

@@ -11,16 +11,10 @@ import { H2Channel } from "./h2-channel.js";
 import type { KeepaliveSettings } from "./h2-keepalive.js";
 import { H2Server } from "./h2-server.js";
 import type { Server } from "./server.js";
-
-/** A listener address as go-plugin announces it: network plus address. */
-export interface NetAddr {
-  network: "unix" | "tcp";
-  address: string;
-}
+import { MAX_INT32, type NetAddr } from "./net-addr.js";
 
 /** Largest usable unix socket path on Linux (sun_path is 108 bytes with its NUL). */
 export const MAX_UNIX_PATH = process.platform === "darwin" ? 103 : 107;
-export const MAX_INT32 = 2147483647;
 
 export class TransportError extends Error {
   override readonly name = "TransportError";
