@@ -3,7 +3,8 @@
 // MedianService)} × relayer plugin {Go test plugin, TS fixture} × median plugin {Go test
 // plugin, TS fixture}. Every cell runs a full median round (each side checks every value
 // the other hands it) and then the rest of the relayer surface: ConfigProvider,
-// ContractReader (every RPC, CBOR and values.v1, bad input) and ContractWriter. The Go
+// ContractReader (every RPC, bad input; the TS host also sends params in values.v1 and
+// both JSONs), ContractWriter and NewCCIPProvider. The Go
 // host records each surface call's outcome (`-surface`); the TS host records the same
 // calls the same way; the outcomes must be what that relayer answers, and identical
 // under both hosts. The matrix is printed at the end.
@@ -142,9 +143,15 @@ async function tsSurface(relayer: RelayerService): Promise<Surface> {
       return { value: r.value, head: r.head ? { height: r.head.height, hash: r.head.hash, timestamp: r.head.timestamp } : null };
     });
     await record(out, "contract_reader/get_latest_value_unknown_read", () => cr.getLatestValue(readIdentifier(CONTRACT, "noSuchMethod"), Confidence.Unconfirmed, PARAMS));
-    // Params sent as values.v1 (Go's WithClientEncoding(ValuesEncodingVersion)); the answer comes back in the same encoding.
+    // Params sent as values.v1 and as both JSONs (Go's WithClientEncoding); the answer comes back in the same encoding.
     await record(out, "contract_reader/get_latest_value_values_params", () =>
       new ContractReaderClient(cr.channel, { encoding: Encoding.ValuesProto }).getLatestValue(id, Confidence.Unconfirmed, PARAMS),
+    );
+    await record(out, "contract_reader/get_latest_value_json_v1_params", () =>
+      new ContractReaderClient(cr.channel, { encoding: Encoding.JSONv1 }).getLatestValue(id, Confidence.Unconfirmed, PARAMS),
+    );
+    await record(out, "contract_reader/get_latest_value_json_v2_params", () =>
+      new ContractReaderClient(cr.channel, { encoding: Encoding.JSONv2 }).getLatestValue(id, Confidence.Unconfirmed, PARAMS),
     );
     // Bytes no Go client would send: an unknown VersionedBytes version; the reader keeps serving (the calls below).
     await record(out, "contract_reader/get_latest_value_wrong_encoding", () =>
@@ -318,6 +325,8 @@ const TS_RELAYER: Surface = {
 /** Calls only the TS host makes (a Go client cannot be made to send them). */
 const TS_HOST_ONLY: Surface = {
   "contract_reader/get_latest_value_values_params": { ok: true, value: LATEST },
+  "contract_reader/get_latest_value_json_v1_params": { ok: true, value: LATEST },
+  "contract_reader/get_latest_value_json_v2_params": { ok: true, value: LATEST },
   "contract_reader/get_latest_value_wrong_encoding": {
     ok: false,
     code: "Unknown",
