@@ -47,6 +47,7 @@ import (
 	"github.com/smartcontractkit/chainlink-common/pkg/loop/internal/relayer/pluginprovider/contractreader"
 	"github.com/smartcontractkit/chainlink-common/pkg/loop/internal/relayer/pluginprovider/contractwriter"
 	"github.com/smartcontractkit/chainlink-common/pkg/types"
+	"github.com/smartcontractkit/chainlink-common/pkg/types/query"
 	"github.com/smartcontractkit/chainlink-common/pkg/types/query/primitives"
 	"github.com/smartcontractkit/chainlink-protos/cre/go/values"
 )
@@ -160,6 +161,44 @@ func (echoReader) GetLatestValue(_ context.Context, readIdentifier string, confi
 	return nil
 }
 
+// BatchGetLatestValues answers each read with its name and params.
+func (echoReader) BatchGetLatestValues(_ context.Context, request types.BatchGetLatestValuesRequest) (types.BatchGetLatestValuesResult, error) {
+	out := types.BatchGetLatestValuesResult{}
+	for contract, reads := range request {
+		for _, r := range reads {
+			res := types.BatchReadResult{ReadName: r.ReadName}
+			res.SetResult(map[string]any{"read": r.ReadName, "params": r.Params}, nil)
+			out[contract] = append(out[contract], res)
+		}
+	}
+	return out, nil
+}
+
+// comparatorValues lists a filter's comparator values, depth first.
+func comparatorValues(exprs []query.Expression) []any {
+	out := []any{}
+	for _, e := range exprs {
+		if e.IsPrimitive() {
+			if c, ok := e.Primitive.(*primitives.Comparator); ok {
+				for _, vc := range c.ValueComparators {
+					out = append(out, vc.Value)
+				}
+			}
+			continue
+		}
+		out = append(out, comparatorValues(e.BoolExpression.Expressions)...)
+	}
+	return out
+}
+
+// QueryKey answers with one sequence whose data names the key and echoes the comparator values.
+func (echoReader) QueryKey(_ context.Context, contract types.BoundContract, filter query.KeyFilter, _ query.LimitAndSort, _ any) ([]types.Sequence, error) {
+	return []types.Sequence{{
+		Cursor: "echo-1", TxHash: []byte{1}, Head: types.Head{Height: "7", Hash: []byte{2}, Timestamp: 1700000000},
+		Data: map[string]any{"key": contract.ReadIdentifier(filter.Key), "values": comparatorValues(filter.Expressions)},
+	}}, nil
+}
+
 // staticCodec: Encode names what it was given, Decode gives a fixed value of
 // every kind the encodings carry.
 type staticCodec struct{}
@@ -251,10 +290,25 @@ func typed(v any) string {
 			parts[i] = typed(e)
 		}
 		return "[" + strings.Join(parts, " ") + "]"
+	case *map[string]any:
+		return "&" + typed(deref(x))
+	case map[any]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[fmt.Sprint(k)] = e
+		}
+		return "cbor" + typed(m)
 	case nil:
 		return "<nil>"
 	}
 	return fmt.Sprintf("%T(%v)", v, v)
+}
+
+func deref(v any) any {
+	if p, ok := v.(*map[string]any); ok && p != nil {
+		return *p
+	}
+	return v
 }
 
 var encodings = []codecpb.EncodingVersion{codecpb.JSONEncodingVersion1, codecpb.JSONEncodingVersion2, codecpb.CBOREncodingVersion, codecpb.ValuesEncodingVersion}
@@ -289,6 +343,32 @@ func callAll(ctx context.Context, cc *grpc.ClientConn) map[string]outcome {
 			vv, err = values.Unwrap(vret)
 		}
 		record(out, p+"reader/get_latest_value_as_values", typed(vv), err)
+
+		contract := types.BoundContract{Address: "0x24", Name: "anyContract"}
+		batch := types.BatchGetLatestValuesRequest{contract: {{ReadName: "anyMethod", Params: args, ReturnVal: &map[string]any{}}}}
+		bres, err := cr.BatchGetLatestValues(ctx, batch)
+		var bv []any
+		for bc, results := range bres {
+			for _, r := range results {
+				v, rerr := r.GetResult()
+				bv = append(bv, map[string]any{"contract": bc.Address + "/" + bc.Name, "readName": r.ReadName, "value": typed(deref(v)), "error": fmt.Sprint(rerr)})
+			}
+		}
+		record(out, p+"reader/batch_get_latest_values", bv, err)
+		filter := query.KeyFilter{Key: "anyEvent", Expressions: []query.Expression{
+			query.Comparator("field", primitives.ValueComparator{Value: args, Operator: primitives.Eq}),
+			query.Or(query.Block("1", primitives.Eq), query.Comparator("other", primitives.ValueComparator{Value: map[string]any{"x": "y"}, Operator: primitives.Gt})),
+		}}
+		seqs, err := cr.QueryKey(ctx, contract, filter, query.NewLimitAndSort(query.CountLimit(5)), &map[string]any{})
+		var sv []any
+		for _, sq := range seqs {
+			sv = append(sv, map[string]any{"cursor": sq.Cursor, "txHash": hex.EncodeToString(sq.TxHash), "height": sq.Height, "hash": hex.EncodeToString(sq.Hash), "timestamp": sq.Timestamp, "data": typed(deref(sq.Data))})
+		}
+		record(out, p+"reader/query_key", sv, err)
+		_, err = cr.QueryKey(ctx, contract, query.KeyFilter{Key: "anyEvent", Expressions: []query.Expression{
+			query.Comparator("field", primitives.ValueComparator{Value: "not a map", Operator: primitives.Eq}),
+		}}, query.NewLimitAndSort(query.CountLimit(5)), &map[string]any{})
+		record(out, p+"reader/query_key_bad_value", nil, err)
 
 		codec := contractreader.NewCodecClient(be, cc, contractreader.WithCodecClientEncoding(enc))
 		b, err := codec.Encode(ctx, args, "anyItem")
