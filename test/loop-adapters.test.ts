@@ -81,6 +81,9 @@ async function tsCalls(ch: Channel): Promise<Record<string, unknown>> {
     out[`${p}codec/decode`] = await outcome(() => codec.decode(Buffer.from("raw-bytes"), "anyItem"));
   }
   const cw = new ContractWriterClient(ch);
+  // Absent meta, gas limit and value reach the writer as Go's nils (its refusal prints them).
+  out["writer/submit_transaction_nil_meta"] = await outcome(() => cw.submitTransaction({ ...submit("tx-nil"), meta: undefined, value: undefined }));
+  out["writer/submit_transaction_no_gas_limit"] = await outcome(() => cw.submitTransaction({ ...submit("tx-nogas"), meta: { workflowExecutionId: "workflow-1" } }));
   out["writer/get_fee_components"] = await outcome(() => cw.getFeeComponents());
   out["writer/get_transaction_status_unknown"] = await outcome(() => cw.getTransactionStatus("tx-unknown"));
   out["writer/wrong_encoding"] = await outcome(() =>
@@ -171,6 +174,8 @@ function expectedTsCalls(server: "go" | "ts"): Record<string, unknown> {
       ok: { b: bytes, big, f: num(1.5), itemType: "anyItem", list: ["x", num(1)], n: num(7), neg: num(-3), none: null, ok: true, raw: "raw-bytes" },
     };
   }
+  out["writer/submit_transaction_nil_meta"] = { code: "UNKNOWN", error: `expected call ${GO_CALL} but got anyContract anyMethod map[amount:42 memo:hello] 0x24 <nil> <nil> <nil>` };
+  out["writer/submit_transaction_no_gas_limit"] = { code: "UNKNOWN", error: `expected call ${GO_CALL} but got anyContract anyMethod map[amount:42 memo:hello] 0x24 workflow-1 <nil> 5` };
   out["writer/get_fee_components"] = { ok: { executionFee: "1000000000n", dataAvailabilityFee: "7n" } };
   out["writer/get_transaction_status_unknown"] = { code: "UNKNOWN", error: "transaction tx-unknown not found" };
   out["writer/wrong_encoding"] = { code: "UNKNOWN", error: "unsupported encoding version 7 for versionedData [1 2 3]" };

@@ -388,6 +388,8 @@ func callAll(ctx context.Context, cc *grpc.ClientConn) map[string]outcome {
 	dec := map[string]any{}
 	record(out, "codec/decode_unsupported_version", nil, bad.Decode(ctx, []byte("raw-bytes"), &dec, "anyItem"))
 	cw := contractwriter.NewClient(be2, cc)
+	record(out, "writer/submit_transaction_nil_meta", nil, cw.SubmitTransaction(ctx, contractName, method, map[string]any{"amount": uint64(42), "memo": "hello"}, "tx-nil", toAddress, nil, nil))
+	record(out, "writer/submit_transaction_no_gas_limit", nil, cw.SubmitTransaction(ctx, contractName, method, map[string]any{"amount": uint64(42), "memo": "hello"}, "tx-nogas", toAddress, &types.TxMeta{WorkflowExecutionID: ptr(workflowID)}, big.NewInt(5)))
 	fc, err := cw.GetFeeComponents(ctx)
 	var fv any
 	if fc != nil {
