@@ -1,4 +1,4 @@
-import type * as grpc from "@grpc/grpc-js";
+import type { Metadata, MetadataInit } from "./metadata.js";
 
 /** Per-call options of typed clients. */
 export interface CallOptions {
@@ -6,9 +6,10 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Absolute deadline, or milliseconds from now. */
   deadline?: Date | number;
-  metadata?: grpc.Metadata;
+  /** Request metadata: a Metadata, or a record / pairs of keys to values. */
+  metadata?: MetadataInit;
   /** Receives the response headers (initial metadata), as grpc-go's `grpc.Header` call option. */
-  onHeader?: (md: grpc.Metadata) => void;
+  onHeader?: (md: Metadata) => void;
   /** Receives the trailing metadata on every outcome, as grpc-go's `grpc.Trailer` call option. */
-  onTrailer?: (md: grpc.Metadata) => void;
+  onTrailer?: (md: Metadata) => void;
 }

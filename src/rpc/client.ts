@@ -4,6 +4,8 @@ import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2
 import type { CallOptions } from "./call-options.js";
 import { messageCodec } from "./codec.js";
 import { Code, RpcError } from "./status.js";
+import { fromGrpcJs, toGrpcJs } from "./grpc-js-metadata.js";
+import { Metadata } from "./metadata.js";
 import { H2Channel } from "./h2-channel.js";
 import { h2MethodClient } from "./h2-client-stubs.js";
 
@@ -47,11 +49,20 @@ function callOptions(opts: CallOptions | undefined): grpc.CallOptions {
 
 /** Hands response headers and trailers to the caller's `onHeader`/`onTrailer`. */
 function bindMetadata(call: grpc.Call, opts: CallOptions | undefined): void {
-  if (opts?.onHeader) call.on("metadata", opts.onHeader);
+  if (opts?.onHeader) {
+    const onHeader = opts.onHeader;
+    call.on("metadata", (md: grpc.Metadata) => onHeader(fromGrpcJs(md)));
+  }
   if (opts?.onTrailer) {
     const onTrailer = opts.onTrailer;
-    call.on("status", (s: grpc.StatusObject) => onTrailer(s.metadata));
+    call.on("status", (s: grpc.StatusObject) => onTrailer(fromGrpcJs(s.metadata)));
   }
+}
+
+/** Request metadata for grpc-js. */
+function requestMetadata(opts: CallOptions | undefined): grpc.Metadata {
+  const md = opts?.metadata;
+  return toGrpcJs(md === undefined || md instanceof Metadata ? md : new Metadata(md));
 }
 
 function bindSignal(call: grpc.Call, signal: AbortSignal | undefined): void {
@@ -109,7 +120,7 @@ function methodClient(channel: grpc.Client, path: string, m: DescMethod): unknow
         new Promise((resolve, reject) => {
           const call = withoutStack(() =>
             channel.makeUnaryRequest(
-              path, ser, de, req, opts?.metadata ?? new grpc.Metadata(), callOptions(opts),
+              path, ser, de, req, requestMetadata(opts), callOptions(opts),
               (err, res) => (err ? reject(RpcError.from(err)) : resolve(res)),
             ),
           );
@@ -119,7 +130,7 @@ function methodClient(channel: grpc.Client, path: string, m: DescMethod): unknow
     case "server_streaming":
       return (req: unknown, opts?: CallOptions) => {
         const call = withoutStack(() =>
-          channel.makeServerStreamRequest(path, ser, de, req, opts?.metadata ?? new grpc.Metadata(), callOptions(opts)),
+          channel.makeServerStreamRequest(path, ser, de, req, requestMetadata(opts), callOptions(opts)),
         );
         bindSignal(call, opts?.signal);
         bindMetadata(call, opts);
@@ -130,7 +141,7 @@ function methodClient(channel: grpc.Client, path: string, m: DescMethod): unknow
         new Promise((resolve, reject) => {
           const call = withoutStack(() =>
             channel.makeClientStreamRequest(
-              path, ser, de, opts?.metadata ?? new grpc.Metadata(), callOptions(opts),
+              path, ser, de, requestMetadata(opts), callOptions(opts),
               (err, res) => (err ? reject(RpcError.from(err)) : resolve(res)),
             ),
           );
@@ -141,7 +152,7 @@ function methodClient(channel: grpc.Client, path: string, m: DescMethod): unknow
     case "bidi_streaming":
       return (reqs: AsyncIterable<unknown>, opts?: CallOptions) => {
         const call = withoutStack(() =>
-          channel.makeBidiStreamRequest(path, ser, de, opts?.metadata ?? new grpc.Metadata(), callOptions(opts)),
+          channel.makeBidiStreamRequest(path, ser, de, requestMetadata(opts), callOptions(opts)),
         );
         bindSignal(call, opts?.signal);
         bindMetadata(call, opts);

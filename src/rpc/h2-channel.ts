@@ -1,9 +1,10 @@
 import { drained } from "./h2-drain.js";
-import * as grpc from "@grpc/grpc-js";
 import * as http2 from "node:http2";
 import { connect as netConnect } from "node:net";
 import { connect as tlsConnect, checkServerIdentity, type PeerCertificate } from "node:tls";
 import { addAbortSignal, type Duplex } from "node:stream";
+import { Metadata, type MetadataInit } from "./metadata.js";
+import { MetadataError, readMetadata, writeMetadata } from "./metadata-wire.js";
 import { Code, RpcError } from "./status.js";
 import { MAX_INT32, type NetAddr } from "./net-addr.js";
 import { SessionKeepalive, type KeepaliveSettings } from "./h2-keepalive.js";
@@ -67,18 +68,18 @@ export const SESSION_MEMORY_MB = 256;
 export interface CallStatus {
   code: Code;
   details: string;
-  metadata: grpc.Metadata;
+  metadata: Metadata;
 }
 
 /** What a call reports to its owner; every call reports `onStatus` exactly once, last. */
 export interface CallListener {
-  onHeaders?(md: grpc.Metadata): void;
+  onHeaders?(md: Metadata): void;
   onMessage(msg: Buffer): void;
   onStatus(status: CallStatus): void;
 }
 
 export interface StartOptions {
-  metadata?: grpc.Metadata;
+  metadata?: MetadataInit;
   /** Absolute deadline in ms since the epoch. */
   deadline?: number;
   signal?: AbortSignal;
@@ -257,14 +258,6 @@ function splitHostPort(addr: string): [string, number] {
   return [host, Number(addr.slice(i + 1))];
 }
 
-const RESERVED_RESPONSE = ["content-type", "grpc-status", "grpc-message", "grpc-status-details-bin", "grpc-encoding", "grpc-accept-encoding"];
-
-/** Response metadata: the headers without HTTP/2 and gRPC protocol fields (grpc-status-details-bin stays, as users read it). */
-function responseMetadata(headers: http2.IncomingHttpHeaders, keepDetails: boolean): grpc.Metadata {
-  const md = grpc.Metadata.fromHttp2Headers(headers);
-  for (const k of RESERVED_RESPONSE) if (!(keepDetails && k === "grpc-status-details-bin")) md.remove(k);
-  return md;
-}
 
 /** Bytes of a call's request kept for a transparent retry (a stream the server refused unseen). */
 const RETRY_BUFFER = 1024 * 1024;
@@ -275,6 +268,7 @@ export class ClientCall {
   private done = false;
   private timer?: NodeJS.Timeout;
   private trailers?: http2.IncomingHttpHeaders;
+  private rawTrailers: string[] = [];
   private responded = false;
   /** Request frames sent so far, while a transparent retry is still possible. */
   private sent?: Buffer[] = [];
@@ -296,7 +290,8 @@ export class ClientCall {
     maxRecv: number,
   ) {
     this.decoder = new FrameDecoder(maxRecv);
-    const headers: http2.OutgoingHttpHeaders = (this.headers = opts.metadata ? opts.metadata.toHttp2Headers() : {});
+    const md = opts.metadata === undefined || opts.metadata instanceof Metadata ? opts.metadata : new Metadata(opts.metadata);
+    const headers: http2.OutgoingHttpHeaders = (this.headers = writeMetadata(md, {}));
     headers[":method"] = "POST";
     headers[":path"] = path;
     headers["content-type"] = "application/grpc";
@@ -335,9 +330,13 @@ export class ClientCall {
     this.stream = stream;
     this.session = stream.session as http2.ClientHttp2Session;
     this.channel.track(this, true);
-    stream.on("response", (h, flags) => this.onResponse(h, flags));
+    // Node passes the raw header list third (repeated fields stay separate); its typings omit it.
+    stream.on("response", ((h: http2.IncomingHttpHeaders, flags: number, raw: string[]) => this.onResponse(h, flags, raw)) as never);
     stream.on("data", (chunk: Buffer) => this.onData(chunk));
-    stream.on("trailers", (h) => (this.trailers = h));
+    stream.on("trailers", ((h: http2.IncomingHttpHeaders, _flags: number, raw: string[]) => {
+      this.trailers = h;
+      this.rawTrailers = raw;
+    }) as never);
     stream.on("error", () => {});
     stream.on("close", () => this.onClose(stream));
     return true;
@@ -403,20 +402,21 @@ export class ClientCall {
   /** Ends the call with `code` now and resets the stream (RST_STREAM CANCEL). */
   cancel(code: Code = Code.CANCELLED, details = "context canceled"): void {
     if (this.done) return;
-    this.finish(code, details, new grpc.Metadata());
+    this.finish(code, details, new Metadata());
     const s = this.stream;
     // Destroying with an AbortError resets with CANCEL without first ending our
     // side: close() would send END_STREAM, which a peer reads as a normal end of input.
     if (s && !s.destroyed) addAbortSignal(AbortSignal.abort(), s);
   }
 
-  private onResponse(h: http2.IncomingHttpHeaders, flags: number): void {
+  private onResponse(h: http2.IncomingHttpHeaders, flags: number, raw: string[]): void {
     if (this.done) return;
     this.responded = true;
     this.sent = undefined;
     if (flags & NGHTTP2_FLAG_END_STREAM) {
       // Trailers-only: the status is in these headers.
       this.trailers = h;
+      this.rawTrailers = raw;
       return;
     }
     const http = Number(h[":status"]);
@@ -427,7 +427,14 @@ export class ClientCall {
       this.cancel(code, why);
       return;
     }
-    this.listener.onHeaders?.(responseMetadata(h, false));
+    let md: Metadata;
+    try {
+      md = readMetadata(raw);
+    } catch (err) {
+      if (!(err instanceof MetadataError)) throw err;
+      return this.cancel(Code.INTERNAL, err.message);
+    }
+    this.listener.onHeaders?.(md);
   }
 
   private onData(chunk: Buffer): void {
@@ -467,17 +474,24 @@ export class ClientCall {
       const raw = t["grpc-status"];
       const http = t[":status"];
       if (raw === undefined && http !== undefined && Number(http) !== 200) {
-        return this.finish(codeOfHttpStatus(Number(http)), `unexpected HTTP status code received from server: ${http}`, new grpc.Metadata());
+        return this.finish(codeOfHttpStatus(Number(http)), `unexpected HTTP status code received from server: ${http}`, new Metadata());
+      }
+      let md: Metadata;
+      try {
+        md = readMetadata(this.rawTrailers);
+      } catch (err) {
+        if (!(err instanceof MetadataError)) throw err;
+        return this.finish(Code.INTERNAL, err.message, new Metadata());
       }
       const code = raw === undefined ? Code.UNKNOWN : Number(raw);
       const details = typeof t["grpc-message"] === "string" ? decodeMessage(t["grpc-message"]) : "";
       if (this.decoder.partial && code === Code.OK) {
-        return this.finish(Code.INTERNAL, "unexpected EOF", responseMetadata(t, true));
+        return this.finish(Code.INTERNAL, "unexpected EOF", md);
       }
       return this.finish(
         Number.isInteger(code) ? code : Code.UNKNOWN,
         raw === undefined ? "server closed the stream without sending trailers" : details,
-        responseMetadata(t, true),
+        md,
       );
     }
     const rst = stream.rstCode;
@@ -485,16 +499,16 @@ export class ClientCall {
     const session = this.session;
     if (session.destroyed || sessionErrors.has(session)) {
       // The connection went (peer gone, socket closed): as grpc-go, UNAVAILABLE.
-      return this.finish(Code.UNAVAILABLE, connectionError(session) ?? "connection closed", new grpc.Metadata());
+      return this.finish(Code.UNAVAILABLE, connectionError(session) ?? "connection closed", new Metadata());
     }
     if (!this.responded && rst !== NGHTTP2_CANCEL) {
       const why = connectionError(this.session) ?? (rst ? `stream terminated by RST_STREAM with error code: ${rst}` : "connection closed");
-      return this.finish(Code.UNAVAILABLE, why, new grpc.Metadata());
+      return this.finish(Code.UNAVAILABLE, why, new Metadata());
     }
     if (rst !== undefined && rst !== 0) {
-      return this.finish(codeOfRstCode(rst), `stream terminated by RST_STREAM with error code: ${rst}`, new grpc.Metadata());
+      return this.finish(codeOfRstCode(rst), `stream terminated by RST_STREAM with error code: ${rst}`, new Metadata());
     }
-    this.finish(Code.UNAVAILABLE, "connection closed before the call ended", new grpc.Metadata());
+    this.finish(Code.UNAVAILABLE, "connection closed before the call ended", new Metadata());
   }
 
   private finishLater(code: Code, details: string): void {
@@ -502,10 +516,10 @@ export class ClientCall {
     if (this.timer) clearTimeout(this.timer);
     // On the next turn of the event loop, not in a microtask: a caller that retries
     // in a loop on a failed channel must not starve timers and I/O (grpc-js's failed calls wait a turn too).
-    setImmediate(() => this.listener.onStatus({ code, details, metadata: new grpc.Metadata() }));
+    setImmediate(() => this.listener.onStatus({ code, details, metadata: new Metadata() }));
   }
 
-  private finish(code: Code, details: string, metadata: grpc.Metadata): void {
+  private finish(code: Code, details: string, metadata: Metadata): void {
     if (this.done) return;
     this.done = true;
     this.sent = undefined;

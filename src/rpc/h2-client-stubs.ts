@@ -3,6 +3,7 @@ import type { ClientCall, H2Channel, StartOptions } from "./h2-channel.js";
 import type { CallOptions } from "./call-options.js";
 import { messageCodec } from "./codec.js";
 import { Code, RpcError } from "./status.js";
+import type { Metadata } from "./metadata.js";
 
 /** Messages received on a streaming call, read as an async iterable; ends with the call's status. */
 class Inbox implements AsyncIterable<unknown> {
@@ -81,7 +82,7 @@ export function h2MethodClient(channel: H2Channel, path: string, m: DescMethod):
       onMessage(msg: Buffer) {
         if (count++ === 0) res = msg;
       },
-      onStatus(s: { code: Code; details: string; metadata: import("@grpc/grpc-js").Metadata }) {
+      onStatus(s: { code: Code; details: string; metadata: Metadata }) {
         opts?.onTrailer?.(s.metadata);
         if (s.code !== Code.OK) return reject(new RpcError(s.code, s.details, s.metadata));
         if (count === 0) return reject(new RpcError(Code.INTERNAL, "cardinality violation: expected <Message> received <EOF>"));
@@ -103,7 +104,7 @@ export function h2MethodClient(channel: H2Channel, path: string, m: DescMethod):
         inbox.call?.cancel(Code.INTERNAL, `grpc: failed to unmarshal the received message: ${(err as Error).message}`);
       }
     },
-    onStatus(s: { code: Code; details: string; metadata: import("@grpc/grpc-js").Metadata }) {
+    onStatus(s: { code: Code; details: string; metadata: Metadata }) {
       opts?.onTrailer?.(s.metadata);
       inbox.end(s.code === Code.OK ? undefined : new RpcError(s.code, s.details, s.metadata));
     },

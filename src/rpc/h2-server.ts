@@ -1,11 +1,12 @@
 import { drained } from "./h2-drain.js";
-import * as grpc from "@grpc/grpc-js";
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import * as http2 from "node:http2";
 import { addAbortSignal, type Duplex } from "node:stream";
 import { messageCodec } from "./codec.js";
 import { SESSION_MEMORY_MB, SESSION_WINDOW, STREAM_WINDOW } from "./h2-channel.js";
 import type { HandlerContext } from "./context.js";
+import { Metadata, type MetadataInit } from "./metadata.js";
+import { MetadataError, readMetadata, writeMetadata } from "./metadata-wire.js";
 import { Code, RpcError, toStatus } from "./status.js";
 import { MAX_INT32 } from "./net-addr.js";
 import { decodeTimeout, encodeMessage, frame, FrameDecoder, FrameError } from "./wire.js";
@@ -36,9 +37,6 @@ interface Route {
   de: (b: Buffer) => unknown;
   ser: (v: unknown) => Buffer;
 }
-
-/** Request headers that are gRPC protocol, not metadata (grpc-go's reserved headers). */
-const RESERVED_REQUEST = ["content-type", "te", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding", "grpc-message-type"];
 
 /**
  * A gRPC server on node:http2. Serves what it is registered with on any number
@@ -82,8 +80,8 @@ export class H2Server {
       // setLocalWindowSize needs the session connected; it usually already is.
       if (!s.connecting && !s.destroyed) s.setLocalWindowSize(SESSION_WINDOW);
     });
-    this.h2.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) =>
-      this.dispatch(stream, headers),
+    this.h2.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, raw: string[]) =>
+      this.dispatch(stream, headers, raw),
     );
     // A failed TLS handshake or a peer speaking something else costs only its own connection.
     this.h2.on("tlsClientError", () => {});
@@ -164,7 +162,7 @@ export class H2Server {
     for (const s of this.sessions) s.destroy();
   }
 
-  private dispatch(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
+  private dispatch(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, raw: string[]): void {
     stream.on("error", () => {});
     this.streams.add(stream);
     stream.once("close", () => this.streams.delete(stream));
@@ -193,7 +191,14 @@ export class H2Server {
       timeoutMs = decodeTimeout(rawTimeout);
       if (timeoutMs === undefined) return trailersOnly(stream, Code.INTERNAL, `transport: malformed grpc-timeout: ${rawTimeout}`);
     }
-    new ServerCall(stream, headers, route, this.maxRecv, this.maxSend, timeoutMs).run();
+    let md: Metadata;
+    try {
+      md = readMetadata(raw);
+    } catch (err) {
+      if (!(err instanceof MetadataError)) throw err;
+      return trailersOnly(stream, Code.INTERNAL, err.message);
+    }
+    new ServerCall(stream, md, route, this.maxRecv, this.maxSend, timeoutMs).run();
   }
 }
 
@@ -252,29 +257,25 @@ const isThenable = (v: unknown): v is PromiseLike<unknown> =>
 class ServerCall implements HandlerContext {
   private done = false;
   private headersSent = false;
-  private trailerMd?: grpc.Metadata;
+  private trailerMd?: Metadata;
   private pendingTrailers?: http2.OutgoingHttpHeaders;
   private ac?: AbortController;
   private abortReason?: RpcError;
   private timer?: NodeJS.Timeout;
   private requests?: Requests;
   private started = false;
-  readonly metadata: grpc.Metadata;
   readonly deadline: Date | undefined;
   private readonly decoder: FrameDecoder;
 
   constructor(
     private readonly stream: http2.ServerHttp2Stream,
-    headers: http2.IncomingHttpHeaders,
+    readonly metadata: Metadata,
     private readonly route: Route,
     maxRecv: number,
     private readonly maxSend: number,
     timeoutMs: number | undefined,
   ) {
     this.decoder = new FrameDecoder(maxRecv);
-    const md = grpc.Metadata.fromHttp2Headers(headers);
-    for (const k of RESERVED_REQUEST) md.remove(k);
-    this.metadata = md;
     if (timeoutMs !== undefined) {
       this.deadline = new Date(Date.now() + timeoutMs);
       if (timeoutMs <= MAX_INT32) this.timer = setTimeout(() => this.expire(), timeoutMs);
@@ -294,14 +295,13 @@ class ServerCall implements HandlerContext {
     return this.ac.signal;
   }
 
-  sendHeader(md: grpc.Metadata): void {
+  sendHeader(md: MetadataInit): void {
     if (this.headersSent || this.done) throw new RpcError(Code.INTERNAL, "transport: the stream is done or SendHeader was called already");
-    this.respondHeaders(md);
+    this.respondHeaders(md instanceof Metadata ? md : new Metadata(md));
   }
 
-  setTrailer(md: grpc.Metadata): void {
-    if (!this.trailerMd) this.trailerMd = md.clone();
-    else this.trailerMd.merge(md);
+  setTrailer(md: MetadataInit): void {
+    (this.trailerMd ??= new Metadata()).merge(md);
   }
 
   run(): void {
@@ -413,10 +413,10 @@ class ServerCall implements HandlerContext {
     return drained(this.stream);
   }
 
-  private respondHeaders(md?: grpc.Metadata): void {
+  private respondHeaders(md?: Metadata): void {
     if (this.headersSent) return;
     this.headersSent = true;
-    const h: http2.OutgoingHttpHeaders = md ? md.toHttp2Headers() : {};
+    const h = writeMetadata(md, {});
     h[":status"] = 200;
     h["content-type"] = "application/grpc";
     this.stream.respond(h, { waitForTrailers: true });
@@ -450,14 +450,12 @@ class ServerCall implements HandlerContext {
     this.ac?.abort(reason);
   }
 
-  private finish(code: Code, details: string, md?: grpc.Metadata): void {
+  private finish(code: Code, details: string, md?: Metadata): void {
     if (this.done) return;
     this.done = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.stream.closed || this.stream.destroyed) return;
-    const t: http2.OutgoingHttpHeaders = {};
-    if (this.trailerMd) Object.assign(t, this.trailerMd.toHttp2Headers());
-    if (md) Object.assign(t, md.toHttp2Headers());
+    const t = writeMetadata(md && this.trailerMd ? this.trailerMd.clone().merge(md) : (md ?? this.trailerMd), {});
     t["grpc-status"] = String(code);
     if (details) t["grpc-message"] = encodeMessage(details);
     try {

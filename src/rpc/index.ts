@@ -1,4 +1,5 @@
-export { Code, RpcError, toStatus } from "./status.js";
+export { Metadata, type MetadataInit, type MetadataValue } from "./metadata.js";
+export { Code, RpcError, toStatus, type Status } from "./status.js";
 export { defaultEngine, ENGINE_ENV, type EngineName, type TlsPem } from "./engine.js";
 export { errorWithDetails, statusDetails, STATUS_DETAILS_KEY } from "./status-details.js";
 export { H2Channel, type H2ChannelOptions, type ChannelTarget, type ChannelTls } from "./h2-channel.js";

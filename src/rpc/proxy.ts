@@ -4,6 +4,7 @@ import type { HandlerContext } from "./context.js";
 import { rawUnary } from "./raw-call.js";
 import { registerRawUnary, type Server } from "./server.js";
 import { Code, RpcError } from "./status.js";
+import type { Metadata } from "./metadata.js";
 
 /**
  * A transparent gRPC proxy for the unary methods of `services`: requests are
@@ -42,7 +43,7 @@ function relay(path: string, upstream: () => Channel | Promise<Channel>, onCall?
       onCall?.(path, Code.UNAVAILABLE);
       throw new RpcError(Code.UNAVAILABLE, `proxy: upstream unavailable: ${(err as Error).message}`);
     }
-    let trailers: import("@grpc/grpc-js").Metadata | undefined;
+    let trailers: Metadata | undefined;
     try {
       const res = await rawUnary(channel, path, req, {
         metadata: ctx.metadata,

@@ -2,13 +2,15 @@ import * as grpc from "@grpc/grpc-js";
 import type { Channel } from "./client.js";
 import { H2Channel } from "./h2-channel.js";
 import { Code, RpcError } from "./status.js";
+import { fromGrpcJs, toGrpcJs } from "./grpc-js-metadata.js";
+import type { Metadata } from "./metadata.js";
 
 export interface RawCallOptions {
-  metadata?: grpc.Metadata;
+  metadata?: Metadata;
   deadline?: Date;
   signal?: AbortSignal;
-  onHeader?: (md: grpc.Metadata) => void;
-  onTrailer?: (md: grpc.Metadata) => void;
+  onHeader?: (md: Metadata) => void;
+  onTrailer?: (md: Metadata) => void;
 }
 
 const identity = (b: Buffer) => b;
@@ -37,11 +39,11 @@ export function rawUnary(channel: Channel, path: string, req: Buffer, o: RawCall
     });
   }
   return new Promise((resolve, reject) => {
-    const call = channel.makeUnaryRequest(path, identity, identity, req, o.metadata ?? new grpc.Metadata(), o.deadline ? { deadline: o.deadline } : {}, (err, value) =>
+    const call = channel.makeUnaryRequest(path, identity, identity, req, toGrpcJs(o.metadata), o.deadline ? { deadline: o.deadline } : {}, (err, value) =>
       err ? reject(RpcError.from(err)) : resolve(value!),
     );
-    if (o.onHeader) call.on("metadata", o.onHeader);
-    if (o.onTrailer) call.on("status", (s: grpc.StatusObject) => o.onTrailer!(s.metadata));
+    if (o.onHeader) call.on("metadata", (md: grpc.Metadata) => o.onHeader!(fromGrpcJs(md)));
+    if (o.onTrailer) call.on("status", (s: grpc.StatusObject) => o.onTrailer!(fromGrpcJs(s.metadata)));
     if (o.signal) {
       if (o.signal.aborted) call.cancel();
       else o.signal.addEventListener("abort", () => call.cancel(), { once: true });

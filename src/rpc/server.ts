@@ -6,6 +6,8 @@ import { messageCodec } from "./codec.js";
 
 export type { HandlerContext };
 import { Code, RpcError, toStatus } from "./status.js";
+import { Metadata, type MetadataInit } from "./metadata.js";
+import { fromGrpcJs, toGrpcJs } from "./grpc-js-metadata.js";
 import { H2Server } from "./h2-server.js";
 
 type In<M extends GenServiceMethods[string]> = MessageShape<M["input"]>;
@@ -91,7 +93,8 @@ type SurfaceCall =
 
 /** A handler context on a grpc-js call, plus the trailers the handler set. */
 interface GrpcJsContext extends HandlerContext {
-  trailers(md?: grpc.Metadata): grpc.Metadata | undefined;
+  /** The trailers to send: those the handler set, plus `md` (an error's). */
+  trailers(md?: Metadata): grpc.Metadata | undefined;
 }
 
 /**
@@ -102,7 +105,8 @@ interface GrpcJsContext extends HandlerContext {
  */
 function contextOf(call: SurfaceCall, answered: () => boolean): GrpcJsContext {
   let ac: AbortController | undefined;
-  let trailer: grpc.Metadata | undefined;
+  let trailer: Metadata | undefined;
+  let metadata: Metadata | undefined;
   const reason = () => {
     const d = call.getDeadline();
     const t = d instanceof Date ? d.getTime() : d;
@@ -111,7 +115,9 @@ function contextOf(call: SurfaceCall, answered: () => boolean): GrpcJsContext {
       : new RpcError(Code.CANCELLED, "context canceled");
   };
   return {
-    metadata: call.metadata,
+    get metadata() {
+      return (metadata ??= fromGrpcJs(call.metadata));
+    },
     get peer() {
       return call.getPeer();
     },
@@ -130,19 +136,15 @@ function contextOf(call: SurfaceCall, answered: () => boolean): GrpcJsContext {
       }
       return ac.signal;
     },
-    sendHeader(md: grpc.Metadata) {
-      call.sendMetadata(md);
+    sendHeader(md: MetadataInit) {
+      call.sendMetadata(toGrpcJs(md instanceof Metadata ? md : new Metadata(md)));
     },
-    setTrailer(md: grpc.Metadata) {
-      if (!trailer) trailer = md.clone();
-      else trailer.merge(md);
+    setTrailer(md: MetadataInit) {
+      (trailer ??= new Metadata()).merge(md);
     },
-    trailers(md?: grpc.Metadata) {
-      if (!md) return trailer;
-      if (!trailer) return md;
-      const all = trailer.clone();
-      all.merge(md);
-      return all;
+    trailers(md?: Metadata) {
+      const all = md && trailer ? trailer.clone().merge(md) : (md ?? trailer);
+      return all && toGrpcJs(all);
     },
   };
 }
@@ -156,8 +158,8 @@ const isThenable = (v: unknown): v is PromiseLike<unknown> =>
   typeof v === "object" && v !== null && typeof (v as { then?: unknown }).then === "function";
 
 function unimplemented(m: DescMethod): grpc.ServiceError {
-  const s = toStatus(new RpcError(Code.UNIMPLEMENTED, `method ${m.name} not implemented`));
-  return Object.assign(new Error(s.details), s);
+  const details = `method ${m.name} not implemented`;
+  return Object.assign(new Error(details), { code: Code.UNIMPLEMENTED, details, metadata: new grpc.Metadata() });
 }
 
 function adaptHandler(m: DescMethod, fn: AnyImpl | undefined): grpc.UntypedHandleCall {

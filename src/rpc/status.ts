@@ -1,4 +1,6 @@
+import { Metadata, type MetadataInit } from "./metadata.js";
 import * as grpc from "@grpc/grpc-js";
+import { fromGrpcJs } from "./grpc-js-metadata.js";
 
 /** gRPC status codes, as numbers on the wire. */
 export const Code = grpc.status;
@@ -13,34 +15,42 @@ export class RpcError extends Error {
   readonly code: Code;
   /** The status message exactly as sent on the wire. */
   readonly details: string;
-  readonly metadata: grpc.Metadata;
+  /** Trailing metadata: received with the status, or sent with it when a handler throws this. */
+  readonly metadata: Metadata;
 
-  constructor(code: Code, details: string, metadata?: grpc.Metadata) {
+  constructor(code: Code, details: string, metadata?: MetadataInit) {
     super(`${Code[code] ?? code}: ${details}`);
     this.code = code;
     this.details = details;
-    this.metadata = metadata ?? new grpc.Metadata();
+    this.metadata = metadata instanceof Metadata ? metadata : new Metadata(metadata);
   }
 
-  /** Wraps whatever a grpc-js call failed with. */
+  /** Wraps whatever a call failed with (a grpc-js error keeps its code, details and trailers). */
   static from(err: unknown): RpcError {
     if (err instanceof RpcError) return err;
     const e = err as Partial<grpc.ServiceError> | undefined;
     if (e && typeof e.code === "number") {
-      return new RpcError(e.code, e.details ?? e.message ?? "", e.metadata);
+      return new RpcError(e.code, e.details ?? e.message ?? "", e.metadata instanceof grpc.Metadata ? fromGrpcJs(e.metadata) : undefined);
     }
     return new RpcError(Code.UNKNOWN, err instanceof Error ? err.message : String(err));
   }
+}
+
+/** A final status: code, message and trailing metadata. */
+export interface Status {
+  code: Code;
+  details: string;
+  metadata: Metadata;
 }
 
 /**
  * The status a handler's exception becomes. As in grpc-go, a plain error is
  * UNKNOWN carrying its message; an RpcError keeps its code.
  */
-export function toStatus(err: unknown): grpc.StatusObject {
+export function toStatus(err: unknown): Status {
   if (err instanceof RpcError) {
     return { code: err.code, details: err.details, metadata: err.metadata };
   }
   const details = err instanceof Error ? err.message : String(err);
-  return { code: Code.UNKNOWN, details, metadata: new grpc.Metadata() };
+  return { code: Code.UNKNOWN, details, metadata: new Metadata() };
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -96,7 +97,7 @@ func runClient(sock, small string) int {
 
 	check("metadata text and binary echoed in headers and trailers", func() error {
 		bin := string([]byte{0, 1, 2, 255, '\n', ','})
-		ctx := withMD(bg, "x-echo-text", "hello, world", "x-echo-bin", bin, "x-other", "not echoed")
+		ctx := withMD(bg, "x-echo-text", "hello, world", "x-echo-bin", bin, "x-other", "not echoed", "x-echo-multi", "a, b", "x-echo-multi", "c")
 		var h, t metadata.MD
 		out := new(wrapperspb.BytesValue)
 		if err := cc.Invoke(ctx, pathUnary, wrapperspb.Bytes([]byte("ping")), out, grpc.Header(&h), grpc.Trailer(&t)); err != nil {
@@ -109,6 +110,29 @@ func runClient(sock, small string) int {
 			if first(md, "x-echo-text") != "hello, world" || first(md, "x-echo-bin") != bin || len(md.Get("x-other")) != 0 {
 				return fmt.Errorf("%s: %v", name, md)
 			}
+			if m := md.Get("x-echo-multi"); len(m) != 2 || m[0] != "a, b" || m[1] != "c" {
+				return fmt.Errorf("%s: repeated key: %q", name, m)
+			}
+		}
+		return nil
+	})
+
+	check("binary metadata: padded and unpadded base64 read alike; malformed is INTERNAL", func() error {
+		for _, v := range []string{"AAEC/w", "AAEC/w=="} {
+			st, msg, h, err := rawMetadataCall(sock, "x-echo-bin", v)
+			if err != nil {
+				return err
+			}
+			if st != "0" || h.Get("x-echo-bin") != "AAEC/w" {
+				return fmt.Errorf("%s: status %s %q, echoed %q", v, st, msg, h.Values("x-echo-bin"))
+			}
+		}
+		st, msg, _, err := rawMetadataCall(sock, "x-echo-bin", "AA*C")
+		if err != nil {
+			return err
+		}
+		if st != "13" || !strings.HasPrefix(msg, `malformed binary metadata "AA*C" in header "x-echo-bin"`) {
+			return fmt.Errorf("malformed: status %s %q", st, msg)
 		}
 		return nil
 	})

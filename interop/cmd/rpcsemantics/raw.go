@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"golang.org/x/net/http2"
@@ -50,4 +51,40 @@ func rawTimeoutCall(sock, timeout, id string) (string, error) {
 		return s, nil
 	}
 	return "", fmt.Errorf("no grpc-status (HTTP %d)", res.StatusCode)
+}
+
+// rawMetadataCall sends an echo Unary call by hand with header key: value as
+// written (base64 padded or not, or malformed); it returns the grpc-status,
+// the decoded grpc-message and the response headers.
+func rawMetadataCall(sock, key, value string) (string, string, http.Header, error) {
+	tr := &http2.Transport{
+		AllowHTTP: true,
+		DialTLSContext: func(ctx context.Context, _, _ string, _ *tls.Config) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", sock)
+		},
+	}
+	defer tr.CloseIdleConnections()
+	req, err := http.NewRequest("POST", "http://localhost"+pathUnary, bytes.NewReader([]byte{0, 0, 0, 0, 0}))
+	if err != nil {
+		return "", "", nil, err
+	}
+	req.Header.Set("content-type", "application/grpc")
+	req.Header.Set("te", "trailers")
+	req.Header.Set(key, value)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := tr.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		return "", "", nil, err
+	}
+	defer res.Body.Close()
+	io.Copy(io.Discard, res.Body)
+	for _, h := range []http.Header{res.Trailer, res.Header} {
+		if s := h.Get("grpc-status"); s != "" {
+			msg, _ := url.PathUnescape(h.Get("grpc-message"))
+			return s, msg, res.Header, nil
+		}
+	}
+	return "", "", nil, fmt.Errorf("no grpc-status (HTTP %d)", res.StatusCode)
 }

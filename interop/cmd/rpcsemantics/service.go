@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"io"
 	"strconv"
 	"strings"
@@ -19,7 +21,7 @@ import (
 // test/proto/rpctest/semantics.proto). What a call does is chosen by its request
 // metadata, so one service covers every case of the suite:
 //
-//	x-mode   echo (default) | status | deadline | wait | report | size | count | hang | shutdown
+//	x-mode   echo (default) | metadata | status | deadline | wait | report | size | count | hang | shutdown
 //	x-id     key under which a handler records what ended its call, read back by mode "report"
 const (
 	serviceName = "rpctest.Semantics"
@@ -129,6 +131,22 @@ func (s *server) unary(ctx context.Context, in *wrapperspb.BytesValue) (*wrapper
 		}
 		grpc.SetTrailer(ctx, metadata.Pairs("x-trail", "t", "x-trail-bin", string([]byte{0, 1, 2, 255})))
 		return nil, st.Err()
+	case "metadata":
+		// The request metadata as grpc-go hands it to handlers, as JSON (binary values base64).
+		view := metadata.MD{}
+		for k, vs := range md {
+			for _, v := range vs {
+				if strings.HasSuffix(k, "-bin") {
+					v = base64.StdEncoding.EncodeToString([]byte(v))
+				}
+				view[k] = append(view[k], v)
+			}
+		}
+		out, err := json.Marshal(view)
+		if err != nil {
+			return nil, err
+		}
+		return wrapperspb.Bytes(out), nil
 	case "deadline":
 		d, ok := ctx.Deadline()
 		if !ok {
