@@ -25,6 +25,7 @@ export async function pluginExecutable(name: string, entry: string): Promise<Plu
   const key = createHash("sha256")
     .update(await bundle(source, node))
     .update(readFileSync(join(ROOT, "src", "cli", "build.ts")))
+    .update(readFileSync(join(ROOT, "src", "cli", "bundle.ts")))
     .update(node)
     .digest("hex")
     .slice(0, 16);

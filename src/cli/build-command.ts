@@ -11,6 +11,8 @@ options:
   -o, --output <file>    where to write the executable (required)
       --node <path>      the node binary to embed (default: pinned Node 24 from the npm registry)
       --platform <os-arch>  target platform; supported: ${SUPPORTED_PLATFORMS.join(", ")} (default: this machine)
+      --engine <h2|grpc-js>  gRPC engine compiled in (default h2: grpc-js is left out, which halves
+                         the start; grpc-js keeps both engines and go-plugin's multiplexed broker)
       --no-code-cache    leave V8's code cache out of the blob
   -q, --quiet            no progress lines
 `;
@@ -26,6 +28,7 @@ export async function main(argv: string[]): Promise<number> {
         node: { type: "string" },
         platform: { type: "string" },
         "no-code-cache": { type: "boolean" },
+        engine: { type: "string" },
         quiet: { type: "boolean", short: "q" },
         help: { type: "boolean", short: "h" },
       },
@@ -43,6 +46,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`go-plugin-ts build: ${positionals.length !== 1 ? "exactly one entry file is needed" : "-o <file> is needed"}\n\n${BUILD_USAGE}`);
     return 2;
   }
+  if (values.engine !== undefined && values.engine !== "h2" && values.engine !== "grpc-js") {
+    process.stderr.write(`go-plugin-ts build: --engine ${values.engine}: expected h2 or grpc-js\n\n${BUILD_USAGE}`);
+    return 2;
+  }
   try {
     await build({
       entry: positionals[0]!,
@@ -50,6 +57,7 @@ export async function main(argv: string[]): Promise<number> {
       node: values.node,
       platform: values.platform,
       codeCache: !values["no-code-cache"],
+      engine: values.engine,
       log: values.quiet ? undefined : (line) => process.stderr.write(`go-plugin-ts build: ${line}\n`),
     });
     return 0;

@@ -3,20 +3,19 @@
  * TypeScript plugin, so that a Go host can launch it with an empty environment
  * (no PATH to find `node`, no node_modules beside it).
  *
- * Steps: esbuild bundles the entry and every package it uses into one script;
- * the script becomes a Node single executable application (SEA) blob with V8's
- * code cache; postject injects the blob into a copy of the `node` binary.
- *
- * No startup snapshot: Node 24's snapshot builder aborts on http2, tls and
- * http, which grpc-js loads as it is imported.
+ * Steps: esbuild bundles the entry and every package it uses into one script
+ * (bundle.ts); the script becomes a Node single executable application (SEA)
+ * blob with a V8 startup snapshot of the modules that can be evaluated at
+ * build time, or, where that fails, with V8's code cache; postject injects the
+ * blob into a copy of the `node` binary.
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { BuildError, bundle, type BuildEngine } from "./bundle.js";
 
 /** Linux only: postject's ELF path with Node's SEA fuse; other systems need signing steps we do not do. */
 export const SUPPORTED_PLATFORMS = ["linux-x64", "linux-arm64"] as const;
@@ -25,16 +24,9 @@ export const MIN_NODE_MAJOR = 22;
 /** MB of V8 semi-space from the start: a plugin allocates ≈ 11 MB before its handshake. */
 const YOUNG_GEN_MB = 16;
 const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
-/**
- * Text only serve()'s own body contains (its SIGINT log line). A bundle
- * without it has no reachable call of serve(): esbuild drops unused functions.
- */
-const SERVE_BODY_MARK = "plugin received interrupt signal, ignoring";
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-export class BuildError extends Error {
-  override readonly name = "BuildError";
-}
+export { bundle, BuildError, type BuildEngine } from "./bundle.js";
 
 export interface BuildOptions {
   entry: string;
@@ -43,8 +35,21 @@ export interface BuildOptions {
   node?: string;
   /** `os-arch` of the target; only what SUPPORTED_PLATFORMS lists. Default: this machine's. */
   platform?: string;
-  /** V8 code cache in the blob (default true). */
+  /** V8 code cache in the blob when no snapshot is made (default true). */
   codeCache?: boolean;
+  /**
+   * A V8 startup snapshot holding this package's modules, protobuf-es and the
+   * generated files evaluated (default true; needs the h2 engine). When the
+   * snapshot cannot be made, the build falls back to code cache and says so.
+   */
+  snapshot?: boolean;
+  /**
+   * The gRPC engine compiled in (default "h2"): "h2" leaves @grpc/grpc-js out
+   * of the executable (only its Metadata class and status codes stay), so the
+   * plugin serves on node:http2 and cannot take go-plugin's multiplexed broker;
+   * "grpc-js" keeps both engines and the run-time choice.
+   */
+  engine?: BuildEngine;
   /** Progress lines; silent by default. */
   log?: (line: string) => void;
 }
@@ -55,6 +60,8 @@ export interface BuildResult {
   nodeVersion: string;
   /** The bundled script (kept beside nothing; for inspection and cache keys). */
   scriptSha256: string;
+  /** How the blob starts: a startup snapshot, or code cache (or neither). */
+  start: "snapshot" | "code cache" | "plain";
 }
 
 export async function build(opts: BuildOptions): Promise<BuildResult> {
@@ -78,30 +85,50 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const major = Number(/^v(\d+)\./.exec(nodeVersion)?.[1]);
   if (!(major >= MIN_NODE_MAJOR)) throw new BuildError(`node ${nodeVersion} (${node}) is too old: plugin executables need Node ${MIN_NODE_MAJOR} or newer`);
 
+  const engine = opts.engine ?? "h2";
+  let snapshot = opts.snapshot !== false;
+  if (snapshot && engine !== "h2") {
+    log("no startup snapshot: grpc-js loads http2, tls and http as it is imported, which Node's snapshot builder does not take");
+    snapshot = false;
+  }
   log(`bundling ${opts.entry}`);
-  const script = await bundle(entry, node);
+  let script = await bundle(entry, node, { engine, snapshot });
   const work = mkdtempSync(join(tmpdir(), "go-plugin-ts-build-"));
+  let start: BuildResult["start"] = snapshot ? "snapshot" : opts.codeCache === false ? "plain" : "code cache";
   try {
-    const main = join(work, "main.cjs");
     const blob = join(work, "sea.blob");
-    writeFileSync(main, script);
-    writeFileSync(
-      join(work, "sea-config.json"),
-      JSON.stringify({
-        main,
-        output: blob,
-        disableExperimentalSEAWarning: true,
-        useCodeCache: opts.codeCache !== false,
-        // A young generation large enough that loading the plugin needs no scavenge before its handshake.
-        execArgv: [`--min-semi-space-size=${YOUNG_GEN_MB}`],
-      }),
-    );
-    log(`making the SEA blob with node ${nodeVersion}${opts.codeCache === false ? "" : " (code cache)"}`);
+    const makeBlob = (how: BuildResult["start"]) => {
+      const main = join(work, "main.cjs");
+      writeFileSync(main, script);
+      writeFileSync(
+        join(work, "sea-config.json"),
+        JSON.stringify({
+          main,
+          output: blob,
+          disableExperimentalSEAWarning: true,
+          useSnapshot: how === "snapshot",
+          useCodeCache: how === "code cache",
+          // A young generation large enough that loading the plugin needs no scavenge before its handshake.
+          execArgv: [`--min-semi-space-size=${YOUNG_GEN_MB}`],
+        }),
+      );
+      log(`making the SEA blob with node ${nodeVersion}${how === "plain" ? "" : ` (${how})`}`);
+      try {
+        execFileSync(node, ["--experimental-sea-config", "sea-config.json"], { cwd: work, stdio: ["ignore", "pipe", "pipe"], env: {} });
+      } catch (err) {
+        const e = err as { stderr?: Buffer; stdout?: Buffer };
+        throw new BuildError(`node could not make the SEA blob: ${String(e.stderr ?? "") || String(e.stdout ?? "") || (err as Error).message}`.trim());
+      }
+    };
     try {
-      execFileSync(node, ["--experimental-sea-config", "sea-config.json"], { cwd: work, stdio: ["ignore", "pipe", "pipe"], env: {} });
+      makeBlob(start);
     } catch (err) {
-      const e = err as { stderr?: Buffer; stdout?: Buffer };
-      throw new BuildError(`node could not make the SEA blob: ${String(e.stderr ?? "") || String(e.stdout ?? "") || (err as Error).message}`.trim());
+      if (start !== "snapshot") throw err;
+      // A module evaluated at build time did something the snapshot cannot hold (a socket, a timer, an unsupported built-in).
+      log(`no startup snapshot (${(err as Error).message.split("\n").slice(0, 6).join(" ").slice(0, 600)}); building with code cache instead`);
+      start = opts.codeCache === false ? "plain" : "code cache";
+      script = await bundle(entry, node, { engine, snapshot: false });
+      makeBlob(start);
     }
     const exe = join(work, "plugin");
     copyFileSync(node, exe);
@@ -128,8 +155,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     rmSync(work, { recursive: true, force: true });
   }
   const bytes = statSync(output).size;
-  log(`wrote ${output} (${(bytes / 1e6).toFixed(1)} MB, node ${nodeVersion})`);
-  return { output, bytes, nodeVersion, scriptSha256: createHash("sha256").update(script).digest("hex") };
+  log(`wrote ${output} (${(bytes / 1e6).toFixed(1)} MB, node ${nodeVersion}, ${start})`);
+  return { output, bytes, nodeVersion, scriptSha256: createHash("sha256").update(script).digest("hex"), start };
 }
 
 /**
@@ -154,77 +181,3 @@ export function pinnedNode(): string {
   }
 }
 
-/**
- * One classic (CommonJS-context) script holding the entry and all it imports,
- * for the SEA of `node`.
- *
- * esbuild bundles to ESM (so the entry may use top-level await), every Node
- * built-in is reached through `require` (the only loader a SEA main script
- * has), and the whole module body runs inside one async function. `node` is
- * the runtime the script is for (it sets the syntax target).
- */
-export async function bundle(entry: string, node: string): Promise<string> {
-  const esbuild = await import("esbuild");
-  const builtins = new Set(builtinModules);
-  let result;
-  try {
-    result = await esbuild.build({
-      stdin: { contents: `import ${JSON.stringify(entry)};`, resolveDir: dirname(entry), loader: "js" },
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: `node${nodeMajor(node)}`,
-      write: false,
-      logLevel: "silent",
-      // Native add-ons cannot live in the blob; packages that try them fall back to JS when the require fails.
-      external: ["cbor-extract"],
-      define: { "import.meta.url": "__goPluginTsMetaUrl", "import.meta.dirname": "__goPluginTsMetaDir", "import.meta.filename": "__goPluginTsMetaFile" },
-      plugins: [
-        {
-          name: "node-builtins-by-require",
-          setup(b) {
-            b.onResolve({ filter: /^[^./]/ }, (args) => {
-              const bare = args.path.replace(/^node:/, "").split("/")[0]!;
-              if (!args.path.startsWith("node:") && !builtins.has(bare)) return undefined;
-              if (args.namespace === "node-builtin") return { path: args.path, external: true };
-              // An import nothing uses is dropped, like any side-effect-free module.
-              return { path: args.path, namespace: "node-builtin", sideEffects: false };
-            });
-            b.onLoad({ filter: /.*/, namespace: "node-builtin" }, (args) => ({
-              contents: `module.exports = require(${JSON.stringify(args.path)});`,
-              loader: "js",
-            }));
-          },
-        },
-      ],
-    });
-  } catch (err) {
-    const errors = (err as { errors?: Array<{ text: string; location?: { file: string; line: number } | null }> }).errors ?? [];
-    const text = errors.map((e) => (e.location ? `${e.location.file}:${e.location.line}: ${e.text}` : e.text)).join("\n");
-    throw new BuildError(`bundling ${entry} failed:\n${text || (err as Error).message}`);
-  }
-  const code = result.outputFiles[0]!.text;
-  if (!code.includes(SERVE_BODY_MARK)) {
-    throw new BuildError(
-      `${entry} does not call serve(): nothing it runs reaches go-plugin-ts's serve (or serveLoop), so the executable would never hand a host its handshake`,
-    );
-  }
-  const leftover = /^(?:import\s[^;]*?from\s*["'][^"']+["']|import\s*["'][^"']+["']|export\s)/m.exec(code);
-  if (leftover) throw new BuildError(`the bundle still has a module statement a single executable cannot run: ${leftover[0].slice(0, 120)}`);
-  return wrap(code);
-}
-
-function nodeMajor(node: string): number {
-  const v = execFileSync(node, ["--version"], { encoding: "utf8", env: {} }).trim();
-  return Number(/^v(\d+)\./.exec(v)?.[1] ?? MIN_NODE_MAJOR);
-}
-
-function wrap(code: string): string {
-  const prelude =
-    `"use strict";\n` +
-    `const __goPluginTsMetaFile = process.execPath;\n` +
-    `const __goPluginTsMetaDir = require("node:path").dirname(process.execPath);\n` +
-    `const __goPluginTsMetaUrl = require("node:url").pathToFileURL(process.execPath).href;\n`;
-  // A rejection of the module body is reported as an uncaught error, as Node does for an ESM entry.
-  return prelude + `(async () => {\n${code}\n})().catch((err) => process.nextTick(() => { throw err; }));\n`;
-}

@@ -1,4 +1,4 @@
-import { createServer, defaultEngine, type EngineName } from "../rpc/engine.js";
+import { createServer, defaultEngine, grpcJsAvailable, type EngineName } from "../rpc/engine.js";
 import { H2Server } from "../rpc/h2-server.js";
 import * as grpc from "@grpc/grpc-js";
 import { writeSync } from "node:fs";
@@ -110,6 +110,12 @@ export async function serve(config: ServeConfig): Promise<void> {
   // go-plugin: field 7 is sent whenever the host set the variable; mux runs only if it reads as true.
   const muxField = !!env[ENV.multiplexGRPC];
   const muxOn = parseGoBool(env[ENV.multiplexGRPC] ?? "");
+  if (muxOn && !grpcJsAvailable) {
+    log.error("plugin init error", {
+      error: `the host asked for a multiplexed broker (${ENV.multiplexGRPC}), which needs grpc-js, and this executable was built without it (go-plugin-ts build --engine h2); build it with --engine grpc-js`,
+    });
+    return exitWith("", 1);
+  }
   // Mux streams are injected into a grpc-js server; otherwise the chosen engine serves.
   const engine: EngineName = muxOn ? "grpc-js" : (config.engine ?? defaultEngine());
   const server = createServer({

@@ -11,10 +11,20 @@ export type EngineName = "h2" | "grpc-js";
 /** Environment variable naming the engine used where none is chosen explicitly. */
 export const ENGINE_ENV = "GO_PLUGIN_TS_ENGINE";
 
-/** The engine for channels and servers that do not name one: $GO_PLUGIN_TS_ENGINE, else grpc-js. */
+/**
+ * False in a plugin executable that `go-plugin-ts build` made with its default
+ * `--engine h2`: there @grpc/grpc-js is a stand-in with only Metadata and the
+ * status codes, so only the h2 engine can run.
+ */
+export const grpcJsAvailable: boolean = !("goPluginTsGrpcJsLeftOut" in grpc);
+
+/** The engine for channels and servers that do not name one: $GO_PLUGIN_TS_ENGINE, else grpc-js (h2 where grpc-js was left out). */
 export function defaultEngine(): EngineName {
   const v = process.env[ENGINE_ENV];
-  if (v === undefined || v === "") return "grpc-js";
+  if (v === undefined || v === "") return grpcJsAvailable ? "grpc-js" : "h2";
+  if (v === "grpc-js" && !grpcJsAvailable) {
+    throw new RangeError(`${ENGINE_ENV}=grpc-js: this executable was built without grpc-js (go-plugin-ts build --engine h2); build it with --engine grpc-js`);
+  }
   if (v === "h2" || v === "grpc-js") return v;
   throw new RangeError(`${ENGINE_ENV}=${JSON.stringify(v)}: expected "h2" or "grpc-js"`);
 }

@@ -18,7 +18,12 @@ import {
   FrameError,
 } from "./wire.js";
 
-const { NGHTTP2_CANCEL, NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_FLAG_END_STREAM, NGHTTP2_REFUSED_STREAM } = http2.constants;
+// RFC 9113 codes and flag, written out: reading http2.constants would load node:http2 as this module
+// is evaluated, which a plugin executable's startup snapshot cannot hold.
+const NGHTTP2_CANCEL = 0x8;
+const NGHTTP2_ENHANCE_YOUR_CALM = 0xb;
+const NGHTTP2_FLAG_END_STREAM = 0x1;
+const NGHTTP2_REFUSED_STREAM = 0x7;
 
 /** Why each connection failed, for the UNAVAILABLE status of the calls it takes down. */
 const sessionErrors = new WeakMap<http2.ClientHttp2Session, Error>();

@@ -11,7 +11,9 @@ import { Code, RpcError, toStatus } from "./status.js";
 import { MAX_INT32 } from "./net-addr.js";
 import { decodeTimeout, encodeMessage, frame, FrameDecoder, FrameError } from "./wire.js";
 
-const { NGHTTP2_CANCEL } = http2.constants;
+// RFC 9113 error code, written out: reading http2.constants would load node:http2 as this module
+// is evaluated, which a plugin executable's startup snapshot cannot hold.
+const NGHTTP2_CANCEL = 0x8;
 
 /** Mutual TLS for a server, as PEM: clients must present a certificate `ca` signed. */
 export interface ServerTlsPem {

@@ -137,7 +137,7 @@ export function newSocketPath(dir: string = tmpdir()): string {
 
 /** Binds `server` on a new unix socket or on the first free tcp port in range. */
 export async function bindServer(server: Server, opts: ListenOptions = {}): Promise<BoundListener> {
-  const creds = opts.credentials ?? grpc.ServerCredentials.createInsecure();
+  const creds = opts.credentials;
   const network = opts.network ?? (process.platform === "win32" ? "tcp" : "unix");
   if (network === "unix") {
     const path = newSocketPath(opts.socketDir || tmpdir());
@@ -233,7 +233,7 @@ export async function bindNet(opts: Omit<ListenOptions, "credentials"> = {}): Pr
   throw new TransportError("BIND_FAILED", `couldn't bind plugin TCP listener in ports ${min}..${max}`);
 }
 
-function bindAsync(server: Server, target: string, creds: grpc.ServerCredentials): Promise<number> {
+function bindAsync(server: Server, target: string, creds: grpc.ServerCredentials | undefined): Promise<number> {
   if (server instanceof H2Server) {
     const i = target.lastIndexOf(":");
     const listen = target.startsWith("unix://")
@@ -242,7 +242,7 @@ function bindAsync(server: Server, target: string, creds: grpc.ServerCredentials
     return listen.then((port) => port ?? 0);
   }
   return new Promise((resolve, reject) =>
-    server.bindAsync(target, creds, (err, port) => (err ? reject(err) : resolve(port))),
+    server.bindAsync(target, creds ?? grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
   );
 }
 
