@@ -8,6 +8,7 @@
 //   - Go's own encodings of a set of values, byte for byte against the TS encoder, and Go's
 //     decode error texts against the TS decoder's.
 import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,7 +16,7 @@ import { Client, Code, RpcError, type Channel } from "../src/index.js";
 import { CodecClient, Confidence, ContractReaderClient, ContractWriterClient, LoopServiceClient, query, TransactionStatus } from "../src/loop/index.js";
 import { decodeVersionedBytes, decodeVersionedMap, encodeVersionedBytes, Encoding, type SupportedEncoding } from "../src/loop/wire/versioned-bytes.js";
 import { nodeTs } from "../examples/support.js";
-import { BIN, processAlive } from "./helpers.js";
+import { BIN, processAlive, processesMatching } from "./helpers.js";
 
 const PEER = join(BIN, "loop-peer");
 const TS_PEER = nodeTs("test/fixtures/loop/adapter-peer.ts");
@@ -210,7 +211,10 @@ describe("ContractWriter, ContractReader and Codec: TS adapters against chainlin
   }, 60_000);
 
   test("Go's clients (loop-peer -host), each encoding: the TS server adapters answer as Go's do", async () => {
-    const [viaGo, viaTs] = await Promise.all([run(["-host", PEER, "-serve"]), run(["-host", ...TS_PEER])]);
+    const marker = `loop-adapters-${randomUUID()}`;
+    // The marker rides on each plugin's command line (both ignore it) so that leftovers can be found.
+    const [viaGo, viaTs] = await Promise.all([run(["-host", PEER, "-serve", marker]), run(["-host", ...TS_PEER, `--marker=${marker}`])]);
+    expect(processesMatching(marker)).toEqual([]);
     const go = oneVerb(JSON.parse(viaGo)) as { calls: Record<string, { ok: boolean; value?: unknown; error?: string; code?: string }>; error?: string };
     const ts = oneVerb(JSON.parse(viaTs)) as typeof go;
     expect([go.error, ts.error]).toEqual([undefined, undefined]);
