@@ -1,8 +1,10 @@
 // Plugin start time, spawn → handshake line, in one run: the Go test plugin,
 // the TS test plugin as today (node + an esbuild bundle that loads its packages
 // from node_modules), the same plugin as one executable (`go-plugin-ts build`:
-// Node 24 SEA with code cache), and Node's own start (a script that prints one
-// line) as the floor, for the machine's node and the embedded Node 24.
+// Node 24 SEA, h2 engine without grpc-js, with a V8 startup snapshot, and the
+// same built with code cache instead of the snapshot), and Node's own start (a
+// script that prints one line) as the floor, for the machine's node and the
+// embedded Node 24.
 //
 // Each command runs with only go-plugin's variables in its environment (like
 // a LOOP plugin under chainlink's host); spawns are interleaved round-robin
@@ -10,9 +12,11 @@
 // figures each spawn's CPU time until the handshake is read from /proc (10 ms
 // ticks, so only its mean means much), which varies less on a loaded machine.
 //
-//   tsx bench/start.ts [--n=N]     (also run by bench/run.ts as the `start` section)
+//   tsx bench/start.ts [--n=N]     (also run by bench/run.ts as the `start` section;
+//                                  standalone it writes bench/results/start.json and start.md)
 import { spawn } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { pluginExecutable } from "../test/executables.js";
@@ -36,6 +40,8 @@ export interface StartResult {
   warmup: number;
   node: string;
   node24: string;
+  /** 1-minute load average of the machine before and after the spawns (a shared machine: say it). */
+  load: [number, number];
   rows: StartRow[];
 }
 
@@ -87,12 +93,14 @@ export async function benchStart(opts: { n: number; warmup?: number; log?: (s: s
   const node24 = pinnedNode();
   log("start: building (or reusing) the TS plugin executable");
   const exe = (await pluginExecutable("ts-plugin", "test/fixtures/ts-plugin.ts")).path;
+  const exeCodeCache = (await pluginExecutable("ts-plugin-code-cache", "test/fixtures/ts-plugin.ts", { snapshot: false })).path;
   const line = ["-e", "process.stdout.write('ready\\n')"];
   const rows: Array<{ name: string; what: string; argv: string[] }> = [
     { name: "go", what: "Go test plugin (interop/.bin/goplugin-test)", argv: [GO_PLUGIN] },
     { name: "ts-node-bundle", what: `TS test plugin: node ${process.version} + ESM bundle, packages from node_modules`, argv: [process.execPath, TS_PLUGIN] },
     { name: "ts-node24-bundle", what: "the same bundle on the embedded Node 24", argv: [node24, TS_PLUGIN] },
-    { name: "ts-executable", what: "TS test plugin as one executable (go-plugin-ts build: Node 24 SEA, code cache)", argv: [exe] },
+    { name: "ts-executable", what: "TS test plugin as one executable (go-plugin-ts build: Node 24 SEA, h2 engine, startup snapshot)", argv: [exe] },
+    { name: "ts-executable-code-cache", what: "the same built with --no-snapshot (Node 24 SEA, h2 engine, code cache)", argv: [exeCodeCache] },
     { name: "node-empty", what: `node ${process.version} printing one line (the floor of the bundle rows)`, argv: [process.execPath, ...line] },
     { name: "node24-empty", what: "Node 24 printing one line (the floor of the executable)", argv: [node24, ...line] },
   ];
@@ -106,6 +114,7 @@ export async function benchStart(opts: { n: number; warmup?: number; log?: (s: s
     GOPLUGIN_BENCH_RUN: sandbox.marker,
   });
   for (const row of rows) mkdirSync(join(sandbox.tmp, row.name));
+  const loadBefore = loadavg()[0]!;
   const samples = rows.map(() => ({ ms: [] as number[], cpu: [] as number[] }));
   try {
     for (let i = 0; i < warmup + opts.n; i++) {
@@ -133,6 +142,7 @@ export async function benchStart(opts: { n: number; warmup?: number; log?: (s: s
     warmup,
     node: process.version,
     node24: node24,
+    load: [r1(loadBefore), r1(loadavg()[0]!)],
     rows: rows.map((row, k) => {
       const ms = [...samples[k]!.ms].sort((a, b) => a - b);
       const cpu = samples[k]!.cpu.filter(Number.isFinite);
@@ -147,7 +157,7 @@ export async function benchStart(opts: { n: number; warmup?: number; log?: (s: s
       };
     }),
   };
-  for (const r of result.rows) log(`  ${r.name.padEnd(18)} start median ${r.median_ms} ms (p10 ${r.p10_ms}, p90 ${r.p90_ms}), cpu ${r.cpu_mean_ms} ms`);
+  for (const r of result.rows) log(`  ${r.name.padEnd(24)} start median ${r.median_ms} ms (p10 ${r.p10_ms}, p90 ${r.p90_ms}), cpu ${r.cpu_mean_ms} ms`);
   return result;
 }
 
@@ -155,7 +165,8 @@ export function startMarkdown(s: StartResult): string {
   return [
     ``,
     `Plugin start, spawn → handshake line (\`start_ms\`), ${s.n} interleaved spawns per row after ${s.warmup} warm-up rounds, ` +
-      `environment: go-plugin's variables only. cpu = mean user+system CPU of the process until that line (10 ms ticks).`,
+      `environment: go-plugin's variables only. cpu = mean user+system CPU of the process until that line (10 ms ticks). ` +
+      `1-minute load average ${s.load[0]} before, ${s.load[1]} after.`,
     ``,
     `| row | what | start_ms median | p10 | p90 | min | cpu ms |`,
     `|---|---|---|---|---|---|---|`,
@@ -167,5 +178,9 @@ export function startMarkdown(s: StartResult): string {
 if (process.argv[1] && fileURLToPath(import.meta.url) === join(process.argv[1])) {
   const n = Number(process.argv.find((a) => a.startsWith("--n="))?.slice(4) ?? 30);
   const result = await benchStart({ n, log: (s) => process.stderr.write(s + "\n") });
-  process.stdout.write(startMarkdown(result));
+  const md = startMarkdown(result);
+  const dir = join(fileURLToPath(import.meta.url), "..", "results");
+  writeFileSync(join(dir, "start.json"), JSON.stringify({ date: new Date().toISOString(), ...result }, null, 2) + "\n");
+  writeFileSync(join(dir, "start.md"), `# Plugin start (bench/start.ts), ${new Date().toISOString()}\n${md}`);
+  process.stdout.write(md);
 }

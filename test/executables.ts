@@ -18,12 +18,13 @@ export interface PluginExecutable {
   built: boolean;
 }
 
-/** The executable of `entry` (relative to the repository), built on first use. */
-export async function pluginExecutable(name: string, entry: string): Promise<PluginExecutable> {
+/** The executable of `entry` (relative to the repository), built on first use; `snapshot: false` for code cache. */
+export async function pluginExecutable(name: string, entry: string, opts: { snapshot?: boolean } = {}): Promise<PluginExecutable> {
   const node = pinnedNode();
   const source = join(ROOT, entry);
+  const snapshot = opts.snapshot !== false;
   const key = createHash("sha256")
-    .update(await bundle(source, node))
+    .update(await bundle(source, node, { snapshot }))
     .update(readFileSync(join(ROOT, "src", "cli", "build.ts")))
     .update(readFileSync(join(ROOT, "src", "cli", "bundle.ts")))
     .update(node)
@@ -33,6 +34,6 @@ export async function pluginExecutable(name: string, entry: string): Promise<Plu
   if (existsSync(path)) return { path, built: false };
   mkdirSync(CACHE, { recursive: true });
   for (const f of readdirSync(CACHE)) if (f.startsWith(`${name}-`)) rmSync(join(CACHE, f), { force: true });
-  await build({ entry: source, output: path, node });
+  await build({ entry: source, output: path, node, snapshot });
   return { path, built: true };
 }

@@ -52,6 +52,22 @@ describe("go-plugin-ts build refuses what it cannot ship", () => {
     }
   });
 
+  test("a module the startup snapshot cannot hold: the build says so and falls back to code cache", async () => {
+    const s = scratchDir();
+    try {
+      const out = join(s.path, "out");
+      const r = await cli(["build", "test/fixtures/snapshot-breaker/plugin.ts", "-o", out]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/go-plugin-ts build: no startup snapshot \(node could not make the SEA blob: .*\); building with code cache instead/);
+      expect(r.stderr).toMatch(/wrote .* code cache\)/);
+      const run = await runPlugin(out, { TEST_MAGIC_COOKIE: "test", PLUGIN_PROTOCOL_VERSIONS: "1", PLUGIN_UNIX_SOCKET_DIR: s.path }, (_line, kill) => kill());
+      expect(run.stdout).toMatch(/^1\|1\|unix\|/);
+      expect(run.stderr).toContain("breaker loaded");
+    } finally {
+      s.remove();
+    }
+  }, BUILD_MS);
+
   test("an unsupported platform", async () => {
     const s = scratchDir();
     try {
@@ -117,6 +133,45 @@ describe("go-plugin's unchanged examples/grpc Go host × the TS KV plugin as one
         expect(run).toMatchObject({ code: 143, signal: null });
         expect(s.leftovers()).toEqual([]);
       }
+    } finally {
+      s.remove();
+    }
+  });
+});
+
+describe("the executable's startup snapshot and h2-only build", () => {
+  let exe: string;
+  beforeAll(async () => {
+    exe = (await pluginExecutable("ts-plugin", "test/fixtures/ts-plugin.ts")).path;
+  }, BUILD_MS);
+  const base = (dir: string) => ({ TEST_MAGIC_COOKIE: "test", PLUGIN_PROTOCOL_VERSIONS: "1", PLUGIN_MIN_PORT: "10000", PLUGIN_MAX_PORT: "25000", PLUGIN_UNIX_SOCKET_DIR: dir });
+
+  test("argv and environment are the run's, not the build's; a module printing at import still cannot spoil the handshake line", async () => {
+    const s = scratchDir();
+    try {
+      // The entry runs at start: its flags are read from this run's argv (here: exit before serving).
+      const early = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        execFile(exe, ["--exit-before", "3"], { env: base(s.path) }, (err, _out, stderr) => resolve({ code: err ? Number((err as { code?: number }).code) : 0, stderr }));
+      });
+      expect(early).toMatchObject({ code: 3, stderr: expect.stringContaining("fatal: exiting before handshake") });
+      // The stdout guard of src/index.ts, evaluated at build time, is installed when the executable starts.
+      const run = await runPlugin(exe, base(s.path), (_line, kill) => kill());
+      expect(run.stdout.split("\n")[0]).toMatch(/^1\|1\|unix\|.*\|grpc\|$/);
+      expect(run.stdout).not.toContain("noisy module loaded");
+      expect(run.stderr).toContain("noisy module loaded");
+      expect(s.leftovers()).toEqual([]);
+    } finally {
+      s.remove();
+    }
+  });
+
+  test("a host asking for go-plugin's multiplexed broker gets a clear refusal: the h2-only executable has no grpc-js", async () => {
+    const s = scratchDir();
+    try {
+      const run = await runPlugin(exe, { ...base(s.path), PLUGIN_MULTIPLEX_GRPC: "true" });
+      expect(run).toMatchObject({ code: 1, stdout: "" });
+      expect(run.stderr).toContain("needs grpc-js, and this executable was built without it (go-plugin-ts build --engine h2); build it with --engine grpc-js");
+      expect(s.leftovers()).toEqual([]);
     } finally {
       s.remove();
     }

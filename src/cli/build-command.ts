@@ -13,7 +13,9 @@ options:
       --platform <os-arch>  target platform; supported: ${SUPPORTED_PLATFORMS.join(", ")} (default: this machine)
       --engine <h2|grpc-js>  gRPC engine compiled in (default h2: grpc-js is left out, which halves
                          the start; grpc-js keeps both engines and go-plugin's multiplexed broker)
-      --no-code-cache    leave V8's code cache out of the blob
+      --no-snapshot      no V8 startup snapshot: code cache only (the snapshot needs --engine h2;
+                         when it cannot be made the build falls back to code cache and says why)
+      --no-code-cache    leave V8's code cache out of the blob when there is no snapshot
   -q, --quiet            no progress lines
 `;
 
@@ -28,6 +30,7 @@ export async function main(argv: string[]): Promise<number> {
         node: { type: "string" },
         platform: { type: "string" },
         "no-code-cache": { type: "boolean" },
+        "no-snapshot": { type: "boolean" },
         engine: { type: "string" },
         quiet: { type: "boolean", short: "q" },
         help: { type: "boolean", short: "h" },
@@ -57,6 +60,7 @@ export async function main(argv: string[]): Promise<number> {
       node: values.node,
       platform: values.platform,
       codeCache: !values["no-code-cache"],
+      snapshot: !values["no-snapshot"],
       engine: values.engine,
       log: values.quiet ? undefined : (line) => process.stderr.write(`go-plugin-ts build: ${line}\n`),
     });

@@ -185,7 +185,7 @@ export async function serve(config: ServeConfig): Promise<void> {
   // Handlers go in before the handshake line: a host may signal as soon as it reads it, and
   // a signal without a handler kills the process at once, leaving its socket file behind.
   let interrupts = 0;
-  // `go-plugin-ts build` finds this text in a bundle to know that serve() is reachable (src/cli/build.ts).
+  // `go-plugin-ts build` finds this text in a bundle to know that serve() is reachable (src/cli/bundle.ts).
   // In test mode an interrupt ends serving (go-plugin swallows it only when a host runs the plugin).
   const onInterrupt = test ? () => stop() : () => log.trace("plugin received interrupt signal, ignoring", { count: ++interrupts });
   process.on("SIGINT", onInterrupt);
