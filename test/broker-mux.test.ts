@@ -3,6 +3,7 @@ import type { Channel } from "../src/index.js";
 import { watch } from "node:fs";
 import { Client, Code, createClient, discardLogger, type Broker, type ClientConfig } from "../src/index.js";
 import { Test } from "./gen/grpctest/test_pb.js";
+import { defaultEngine, H2Channel } from "../src/rpc/index.js";
 import { Echo } from "./gen/bench/echo_pb.js";
 import { roundTrip, type Clients } from "./broker-round-trip.js";
 import { goPluginCmd, processAlive, runGoHost, scratchDir, TEST_HANDSHAKE, tsPluginCmd, tsPluginShell } from "./helpers.js";
@@ -69,6 +70,9 @@ describe.each<[Kind, boolean]>([
       const echoed = await Promise.all(chans.map((ch) => createClient(Echo, ch).echo({ value: payload })));
       // Buffer.equals, not toEqual: jest's deep equality on 6 MB of bytes blocks the event loop for tens of seconds.
       expect(echoed.every((r) => payload.equals(r.value))).toBe(true);
+      // Main and brokered channels ride the engine in use, over mux streams.
+      const h2 = defaultEngine() === "h2";
+      expect([(await client.client()).channel, ...chans].map((ch) => ch instanceof H2Channel)).toEqual(Array(21).fill(h2));
       for (const ch of chans) ch.close();
       // The plugin's main socket is the only one ever made.
       await new Promise((r) => setTimeout(r, 100));

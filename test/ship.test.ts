@@ -13,7 +13,7 @@ import { nodeTs, parseLaunch, runHost } from "../examples/support.js";
 import * as F from "../examples/loop/fixtures.js";
 import { LOOP_HANDSHAKES } from "../src/loop/index.js";
 import { pluginExecutable } from "./executables.js";
-import { BIN, processAlive, processesMatching, ROOT, scratchDir } from "./helpers.js";
+import { BIN, processAlive, processesMatching, ROOT, runGoHost, scratchDir } from "./helpers.js";
 
 const BUILD_MS = 300_000;
 
@@ -165,12 +165,13 @@ describe("the executable's startup snapshot and h2-only build", () => {
     }
   });
 
-  test("a host asking for go-plugin's multiplexed broker gets a clear refusal: the h2-only executable has no grpc-js", async () => {
+  test("the h2-only executable serves go-plugin's multiplexed broker: a Go host with GRPCBrokerMultiplex drives it over one connection", async () => {
     const s = scratchDir();
     try {
-      const run = await runPlugin(exe, { ...base(s.path), PLUGIN_MULTIPLEX_GRPC: "true" });
-      expect(run).toMatchObject({ code: 1, stdout: "" });
-      expect(run.stderr).toContain("needs grpc-js, and this executable was built without it (go-plugin-ts build --engine h2); build it with --engine grpc-js");
+      // An empty engine variable: the executable's own default (h2), whatever this run's engine is.
+      const r = await runGoHost(["-cmd", exe, "-scenario", "bidirectional", "-mux"], { PLUGIN_UNIX_SOCKET_DIR: s.path, TMPDIR: s.path, GO_PLUGIN_TS_ENGINE: "" });
+      expect(r.error).toBe("");
+      expect(r).toMatchObject({ ok: true, round_trips_ok: 101, killed_gracefully: true });
       expect(s.leftovers()).toEqual([]);
     } finally {
       s.remove();

@@ -6,6 +6,8 @@ import type { ConnInfo } from "../gen/plugin/grpc_broker_pb.js";
 import { ConnInfo_KnockSchema, ConnInfoSchema } from "../gen/plugin/grpc_broker_pb.js";
 import { failChannel } from "../rpc/channel-close.js";
 import { duplexChannel } from "../rpc/duplex-channel.js";
+import { H2Channel } from "../rpc/h2-channel.js";
+import { H2Server } from "../rpc/h2-server.js";
 import { Code } from "../rpc/status.js";
 import { createServer, defaultEngine, type EngineName, type TlsPem } from "../rpc/engine.js";
 import { addServices, type Server, type ServiceRegistration } from "../rpc/server.js";
@@ -32,7 +34,7 @@ export interface BrokerStreamSink {
 export interface BrokerOptions {
   /** Where new listeners go (socket dir and group, or a tcp port range). */
   listen?: Omit<ListenOptions, "credentials">;
-  /** The engine of brokered socket servers and dials; default `defaultEngine()` (mux streams: grpc-js). */
+  /** The engine of brokered servers and dials, on sockets or mux streams; default `defaultEngine()`. */
   engine?: EngineName;
   /** Mutual TLS for brokered servers and dials on the h2 engine (AutoMTLS or caller TLS). */
   tls?: TlsPem;
@@ -146,10 +148,9 @@ export class Broker {
   async accept(id: number): Promise<BrokerListener> {
     if (this.closed) throw new BrokerError("CLOSED", id, `broker closed: cannot accept id ${id}`);
     const limits = { maxReceiveMessageLength: 4 * 1024 * 1024, maxSendMessageLength: MAX_INT32, grpcJsOptions: this.opts.serverOptions };
-    // Mux streams are injected into a grpc-js server; sockets get the chosen engine.
-    if (this.opts.mux) return this.acceptMux(id, createServer({ ...limits, engine: "grpc-js" }) as grpc.Server, this.opts.mux);
     const engine = this.opts.engine ?? defaultEngine();
     const server = createServer({ ...limits, engine, tls: this.opts.tls });
+    if (this.opts.mux) return this.acceptMux(id, server, this.opts.mux);
     let bound;
     try {
       const credentials = engine === "grpc-js" ? this.opts.serverCredentials?.() : undefined;
@@ -178,9 +179,12 @@ export class Broker {
   }
 
   /** Mux mode: streams after knocks on `id` are served by `server`; nothing is announced. */
-  private acceptMux(id: number, server: grpc.Server, mux: BrokerMux): BrokerListener {
-    const injector = server.createConnectionInjector(this.opts.serverCredentials?.() ?? grpc.ServerCredentials.createInsecure());
-    const unlisten = mux.listen(id, (stream) => injector.injectConnection(stream));
+  private acceptMux(id: number, server: Server, mux: BrokerMux): BrokerListener {
+    const injector =
+      server instanceof H2Server
+        ? undefined
+        : server.createConnectionInjector(this.opts.serverCredentials?.() ?? grpc.ServerCredentials.createInsecure());
+    const unlisten = mux.listen(id, (stream) => (injector ? injector.injectConnection(stream) : (server as H2Server).accept(stream)));
     const listener: BrokerListener = {
       id,
       server,
@@ -188,7 +192,7 @@ export class Broker {
         if (!this.listeners.delete(listener)) return;
         this.muxListeners.delete(id);
         unlisten();
-        injector.destroy();
+        injector?.destroy();
         server.forceShutdown();
       },
     };
@@ -250,17 +254,18 @@ export class Broker {
     };
     const first = await connect();
     let pending: typeof first | undefined = first;
-    const channel = duplexChannel(
-      () => {
-        if (pending) {
-          const s = pending;
-          pending = undefined;
-          return Promise.resolve(s);
-        }
-        return connect();
-      },
-      { tls: this.opts.muxTls?.(), target: `broker-${id}` },
-    );
+    const open = () => {
+      if (pending) {
+        const s = pending;
+        pending = undefined;
+        return Promise.resolve(s);
+      }
+      return connect();
+    };
+    const channel: Channel =
+      (this.opts.engine ?? defaultEngine()) === "h2"
+        ? new H2Channel(open, { tls: this.opts.tls, maxReceiveMessageLength: MAX_INT32, maxSendMessageLength: MAX_INT32 })
+        : duplexChannel(open, { tls: this.opts.muxTls?.(), target: `broker-${id}` });
     const close = channel.close.bind(channel);
     channel.close = () => {
       pending?.destroy();

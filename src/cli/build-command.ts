@@ -12,7 +12,7 @@ options:
       --node <path>      the node binary to embed (default: pinned Node 24 from the npm registry)
       --platform <os-arch>  target platform; supported: ${SUPPORTED_PLATFORMS.join(", ")} (default: this machine)
       --engine <h2|grpc-js>  gRPC engine compiled in (default h2: grpc-js is left out, which halves
-                         the start; grpc-js keeps both engines and go-plugin's multiplexed broker)
+                         the start; grpc-js keeps both engines and the run-time choice)
       --no-snapshot      no V8 startup snapshot: code cache only (the snapshot needs --engine h2;
                          when it cannot be made the build falls back to code cache and says why)
       --no-code-cache    leave V8's code cache out of the blob when there is no snapshot

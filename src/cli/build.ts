@@ -46,7 +46,7 @@ export interface BuildOptions {
   /**
    * The gRPC engine compiled in (default "h2"): "h2" leaves @grpc/grpc-js out
    * of the executable (only its Metadata class and status codes stay), so the
-   * plugin serves on node:http2 and cannot take go-plugin's multiplexed broker;
+   * plugin serves on node:http2 (go-plugin's multiplexed broker included);
    * "grpc-js" keeps both engines and the run-time choice.
    */
   engine?: BuildEngine;

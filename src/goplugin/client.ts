@@ -1,4 +1,5 @@
-import type { EngineName } from "../rpc/engine.js";
+import { defaultEngine, type EngineName } from "../rpc/engine.js";
+import { H2Channel } from "../rpc/h2-channel.js";
 import type { Channel } from "../rpc/client.js";
 import * as grpc from "@grpc/grpc-js";
 import { chmodSync, chownSync, mkdtempSync, rmSync } from "node:fs";
@@ -16,7 +17,7 @@ import { AsyncQueue } from "../rpc/async-queue.js";
 import { createClient } from "../rpc/client.js";
 import { Code, RpcError } from "../rpc/status.js";
 import { dialChannel, resolveGroup } from "../rpc/transport.js";
-import type { NetAddr } from "../rpc/net-addr.js";
+import { MAX_INT32, type NetAddr } from "../rpc/net-addr.js";
 import { failChannel } from "../rpc/channel-close.js";
 import { ENV } from "./env.js";
 import { PluginError } from "./errors.js";
@@ -82,7 +83,7 @@ export interface ClientConfig {
   managed?: boolean;
   /** Extra grpc-js options for the main channel. */
   channelOptions?: grpc.ChannelOptions;
-  /** The gRPC engine of the host's channel and its brokered servers and dials; default `defaultEngine()` (grpc-js under a mux). */
+  /** The gRPC engine of the host's channel and its brokered servers and dials; default `defaultEngine()`. */
   engine?: EngineName;
   stdin?: "inherit" | "ignore";
   /** Broker rendezvous windows (go-plugin: 5 s each). */
@@ -475,7 +476,10 @@ export class Client implements ManagedProcess, AsyncDisposable {
       });
       this.mux = mux;
       mux.connect().catch(() => {});
-      channel = duplexChannel(() => mux.open(), { tls: tls?.connectionOptions?.(), target: "plugin" });
+      channel =
+        (this.config.engine ?? defaultEngine()) === "h2"
+          ? new H2Channel(() => mux.open(), { tls: tls?.pem, maxReceiveMessageLength: MAX_INT32, maxSendMessageLength: MAX_INT32 })
+          : duplexChannel(() => mux.open(), { tls: tls?.connectionOptions?.(), target: "plugin" });
     } else {
       try {
         channel = dialChannel(h.addr, {

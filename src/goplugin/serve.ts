@@ -1,7 +1,8 @@
-import { createServer, defaultEngine, grpcJsAvailable, type EngineName } from "../rpc/engine.js";
+import { createServer, defaultEngine, type EngineName } from "../rpc/engine.js";
 import { H2Server } from "../rpc/h2-server.js";
 import * as grpc from "@grpc/grpc-js";
 import { writeSync } from "node:fs";
+import type { Duplex } from "node:stream";
 import { Broker } from "../broker/broker.js";
 import { GRPCBroker, type ConnInfo } from "../gen/plugin/grpc_broker_pb.js";
 import { HealthCheckResponse_ServingStatus } from "../gen/grpc/health/v1/health_pb.js";
@@ -110,14 +111,7 @@ export async function serve(config: ServeConfig): Promise<void> {
   // go-plugin: field 7 is sent whenever the host set the variable; mux runs only if it reads as true.
   const muxField = !!env[ENV.multiplexGRPC];
   const muxOn = parseGoBool(env[ENV.multiplexGRPC] ?? "");
-  if (muxOn && !grpcJsAvailable) {
-    log.error("plugin init error", {
-      error: `the host asked for a multiplexed broker (${ENV.multiplexGRPC}), which needs grpc-js, and this executable was built without it (go-plugin-ts build --engine h2); build it with --engine grpc-js`,
-    });
-    return exitWith("", 1);
-  }
-  // Mux streams are injected into a grpc-js server; otherwise the chosen engine serves.
-  const engine: EngineName = muxOn ? "grpc-js" : (config.engine ?? defaultEngine());
+  const engine: EngineName = config.engine ?? defaultEngine();
   const server = createServer({
     engine,
     maxReceiveMessageLength: config.maxRecvMsgSize ?? 4 * 1024 * 1024,
@@ -126,13 +120,19 @@ export async function serve(config: ServeConfig): Promise<void> {
     grpcJsOptions: config.serverOptions,
   });
   let mux: { mux: ServerMux; raw: BoundListener } | undefined;
-  if (muxOn && server instanceof grpc.Server) {
+  if (muxOn) {
     try {
       const raw = await bindNet(listen);
-      const injector = server.createConnectionInjector(tls?.serverCredentials() ?? grpc.ServerCredentials.createInsecure());
+      // Each mux stream is one connection of the main server (TLS inside the stream, as in Go).
+      const serveStream =
+        server instanceof H2Server
+          ? (stream: Duplex) => server.accept(stream)
+          : ((injector) => (stream: Duplex) => injector.injectConnection(stream))(
+              server.createConnectionInjector(tls?.serverCredentials() ?? grpc.ServerCredentials.createInsecure()),
+            );
       const serverMux = new ServerMux(
         raw.server,
-        (stream) => injector.injectConnection(stream),
+        serveStream,
         (level, message) => (level === "error" ? log.error(message) : log.debug(message)),
       );
       mux = { mux: serverMux, raw };

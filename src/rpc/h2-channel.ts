@@ -7,6 +7,7 @@ import { Metadata, type MetadataInit } from "./metadata.js";
 import { MetadataError, readMetadata, writeMetadata } from "./metadata-wire.js";
 import { Code, RpcError } from "./status.js";
 import { MAX_INT32, type NetAddr } from "./net-addr.js";
+import { DeferredDuplex } from "./deferred-duplex.js";
 import { SessionKeepalive, type KeepaliveSettings } from "./h2-keepalive.js";
 import {
   codeOfHttpStatus,
@@ -60,8 +61,11 @@ export interface H2ChannelOptions {
   keepalive?: KeepaliveSettings;
 }
 
-/** Where a channel connects: an address, or a function opening the byte stream (a multiplexed sub-stream). */
-export type ChannelTarget = NetAddr | (() => Duplex);
+/**
+ * Where a channel connects: an address, or a function opening the byte stream
+ * for each connection (a multiplexed sub-stream; it may come asynchronously).
+ */
+export type ChannelTarget = NetAddr | (() => Duplex | Promise<Duplex>);
 
 /** HTTP/2 windows sized so a 1 MiB message needs no window update round trip. */
 export const STREAM_WINDOW = 4 * 1024 * 1024;
@@ -211,7 +215,7 @@ export class H2Channel {
     const t = this.target;
     const tls = this.opts.tls;
     const raw: Duplex | undefined =
-      typeof t === "function" ? t() : t.network === "unix" ? netConnect(t.address) : undefined;
+      typeof t === "function" ? carrier(t) : t.network === "unix" ? netConnect(t.address) : undefined;
     if (!tls) {
       if (raw) return raw;
       const [host, port] = splitHostPort((t as NetAddr).address);
@@ -255,6 +259,16 @@ export class H2Channel {
     });
     return stream;
   }
+}
+
+function carrier(open: () => Duplex | Promise<Duplex>): Duplex {
+  let s: Duplex | Promise<Duplex>;
+  try {
+    s = open();
+  } catch (err) {
+    s = Promise.reject(err as Error);
+  }
+  return s instanceof Promise ? new DeferredDuplex(() => s) : s;
 }
 
 function splitHostPort(addr: string): [string, number] {
