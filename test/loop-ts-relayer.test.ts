@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { Code, createClient, RpcError } from "../src/index.js";
 import { MedianService } from "../src/loop/host/median-service.js";
 import { RelayerService, type RelayerServiceConfig } from "../src/loop/host/relayer-service.js";
+import type { RelayerImpl } from "../src/loop/services/relayer.js";
 import { ContractReaderClient, Confidence } from "../src/loop/services/contract-reader.js";
 import { InMemoryCapabilitiesRegistry } from "../src/loop/services/capabilities-registry.js";
 import { LoopServiceClient, loopServiceServer } from "../src/loop/services/service.js";
@@ -286,6 +287,11 @@ describe("TS LOOP host × TS relayer plugin × Go median plugin", () => {
       });
       // A relayer without newCCIPProvider: Go's types.UnimplementedRelayer answer.
       await expect(rc.newCCIPProvider(ccipArgs)).rejects.toMatchObject({ code: Code.UNIMPLEMENTED, details: "method NewCCIPProvider not implemented" });
+      // This library serves no CCIP provider, so a TS relayer's newCCIPProvider cannot return one (checked by tsc).
+      const refusing: Pick<RelayerImpl, "newCCIPProvider"> = { newCCIPProvider: async () => Promise.reject(new Error("no")) };
+      // @ts-expect-error a provider (here any value) is not a possible result
+      const providing: Pick<RelayerImpl, "newCCIPProvider"> = { newCCIPProvider: async () => ({ services: [] }) };
+      expect([typeof refusing.newCCIPProvider, typeof providing.newCCIPProvider]).toEqual(["function", "function"]);
 
       const provider = await s.relayer.newPluginProvider(F.RELAY_ARGS, F.PLUGIN_ARGS);
       expect([provider.hasContractReader, provider.hasCodec]).toEqual([true, false]);
