@@ -46,6 +46,8 @@ loop_build loop-host ./cmd/host
 cc_dir="$(cd "$here/loop" && go mod download -json github.com/smartcontractkit/chainlink-common | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
 cc_copy="$here/.bin/.chainlink-common"
 echo "building .bin/loop-peer (./_peer inside a copy of $cc_dir)"
+# The module cache is read-only; a copy left by a failed build is made writable before removal.
+if [ -d "$cc_copy" ]; then chmod -R u+w "$cc_copy"; fi
 rm -rf "$cc_copy"
 cp -R "$cc_dir" "$cc_copy"
 chmod -R u+w "$cc_copy"
