@@ -34,6 +34,12 @@ export async function pluginExecutable(name: string, entry: string, opts: { snap
   if (existsSync(path)) return { path, built: false };
   mkdirSync(CACHE, { recursive: true });
   for (const f of readdirSync(CACHE)) if (f.startsWith(`${name}-`)) rmSync(join(CACHE, f), { force: true });
-  await build({ entry: source, output: path, node, snapshot });
+  const lines: string[] = [];
+  const made = await build({ entry: source, output: path, node, snapshot, log: (l) => lines.push(l) });
+  // The suites that launch these prove the snapshot build: a silent fallback to code cache would hide its breakage.
+  if (snapshot && made.start !== "snapshot") {
+    rmSync(path, { force: true });
+    throw new Error(`${entry}: the build fell back from the startup snapshot:\n${lines.join("\n")}`);
+  }
   return { path, built: true };
 }

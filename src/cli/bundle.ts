@@ -61,7 +61,7 @@ const SNAPSHOT_BUILTINS = new Set([
 function snapshotSafePath(file: string): boolean {
   if (file.startsWith(join(ROOT, "src") + sep) && !file.startsWith(join(ROOT, "src", "cli") + sep)) return true;
   if (file.startsWith(join(ROOT, "dist") + sep) && !file.startsWith(join(ROOT, "dist", "cli") + sep)) return true;
-  if (/[\\/]node_modules[\\/]@bufbuild[\\/]protobuf[\\/]/.test(file)) return true;
+  if (/[\\/]node_modules[\\/](@bufbuild[\\/]protobuf|prom-client|tdigest|bintrees|@opentelemetry[\\/]api|cbor-x)[\\/]/.test(file)) return true;
   if (/[\\/]node_modules[\\/]@grpc[\\/]grpc-js[\\/](package\.json|build[\\/]src[\\/](metadata|logging|constants|error|compression-algorithms|connectivity-state)\.js)$/.test(file)) return true;
   return /_pb\.[cm]?[jt]s$/.test(file);
 }
