@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"math/big"
 	"sort"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc/status"
@@ -167,6 +168,25 @@ func sequences(seqs []types.Sequence) []any {
 	return out
 }
 
+// lazyFirstCall makes the first call on a lazily created client (ContractWriter,
+// CCIP provider) under a short deadline: Go's client retries a refused factory
+// until the deadline, then reports it as the "last error". When the deadline ends
+// before the relayer has answered even once (a loaded machine), there is no such
+// answer to report, and the call is made again with a longer deadline.
+func lazyFirstCall(ctx context.Context, call func(context.Context) error) error {
+	var err error
+	for _, d := range []time.Duration{3 * time.Second, 10 * time.Second, 30 * time.Second} {
+		short, cancel := context.WithTimeout(ctx, d)
+		err = call(short)
+		cancel()
+		unanswered := err != nil && (!strings.Contains(err.Error(), "last error: ") || strings.HasSuffix(err.Error(), "desc = context deadline exceeded"))
+		if !unanswered || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
+}
+
 func checkSurface(ctx context.Context, relayer *loop.RelayerService) map[string]outcome {
 	out := map[string]outcome{}
 
@@ -275,9 +295,9 @@ func checkSurface(ctx context.Context, relayer *loop.RelayerService) map[string]
 	if err == nil {
 		wf := workflowID
 		meta := &types.TxMeta{WorkflowExecutionID: &wf, GasLimit: big.NewInt(21000)}
-		short, cancel := context.WithTimeout(ctx, 3*time.Second)
-		err := cw.SubmitTransaction(short, boundContract.Name, readName, txArgs, txID, boundContract.Address, meta, big.NewInt(5))
-		cancel()
+		err := lazyFirstCall(ctx, func(short context.Context) error {
+			return cw.SubmitTransaction(short, boundContract.Name, readName, txArgs, txID, boundContract.Address, meta, big.NewInt(5))
+		})
 		record(out, "contract_writer/submit_transaction", nil, err)
 		if err == nil {
 			st, err := cw.GetTransactionStatus(ctx, txID)
@@ -305,9 +325,10 @@ func checkSurface(ctx context.Context, relayer *loop.RelayerService) map[string]
 	p, err := relayer.NewCCIPProvider(ctx, ccipArgs)
 	record(out, "ccip_provider/new", nil, err)
 	if err == nil {
-		short, cancel := context.WithTimeout(ctx, 3*time.Second)
-		_, err := p.ChainAccessor().GetChainFeeComponents(short)
-		cancel()
+		err := lazyFirstCall(ctx, func(short context.Context) error {
+			_, err := p.ChainAccessor().GetChainFeeComponents(short)
+			return err
+		})
 		record(out, "ccip_provider/get_chain_fee_components", nil, err)
 		if err == nil {
 			record(out, "ccip_provider/close", nil, ignoreCanceled(p.Close()))
