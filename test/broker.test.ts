@@ -1,4 +1,5 @@
 import type { Channel } from "../src/index.js";
+import { grpcJsChannelOf } from "../src/rpc/grpc-js-handles.js";
 import { tmpdir } from "node:os";
 // GRPCBroker in both directions and AutoMTLS on every connection, against Go.
 import * as grpc from "@grpc/grpc-js";
@@ -171,7 +172,7 @@ describe("broker rendezvous windows", () => {
 
 /** Tries one Ping with the given credentials on a raw target; returns the status code. */
 async function rogueCall(target: string, creds: grpc.ChannelCredentials): Promise<number> {
-  const ch = new grpc.Client(target, creds, { "grpc.ssl_target_name_override": "localhost" });
+  const ch = grpcJsChannelOf(new grpc.Client(target, creds, { "grpc.ssl_target_name_override": "localhost" }));
   try {
     await createClient(PingPong, ch).ping({}, { deadline: 3000 });
     return Code.OK;

@@ -111,7 +111,7 @@ test("keepalive settles a half-dead connection: a frozen Go plugin's pending str
     cmd: goPluginCmd(),
     stdin: "ignore",
     logger: quiet,
-    channelOptions: { "grpc.keepalive_time_ms": 1000, "grpc.keepalive_timeout_ms": 1000 },
+    channelOptions: { keepalive: { timeMs: 1000, timeoutMs: 1000 } },
     killGraceMs: 200,
   });
   try {

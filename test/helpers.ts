@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { grpcJsClient } from "../src/rpc/grpc-js-handles.js";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -99,5 +100,5 @@ export function runGoHost(args: string[], env: Record<string, string> = {}, time
 /** The address a channel of either engine dials, as a grpc-js target string. */
 export function targetOf(ch: Channel): string {
   if (ch instanceof H2Channel) return typeof ch.target === "function" ? "(stream)" : `${ch.target.network}://${ch.target.address}`;
-  return ch.getChannel().getTarget();
+  return grpcJsClient(ch).getChannel().getTarget();
 }

@@ -1,11 +1,12 @@
 // A TypeScript LOOP host against chainlink-common v0.11.1's real Go test
 // plugins (relayer and median): the median round, the relayer API, the proxy,
 // failure paths and cleanup.
+import { grpcJsChannelOf } from "../src/rpc/grpc-js-handles.js";
 import * as grpc from "@grpc/grpc-js";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bindServer, Code, createClient, RpcError } from "../src/index.js";
+import { bindServer, Code, createClient, createServer, RpcError } from "../src/index.js";
 import { MedianService, MEDIAN_PROVIDER_SERVICES } from "../src/loop/host/median-service.js";
 import { RelayerService, type RelayerServiceConfig } from "../src/loop/host/relayer-service.js";
 import { registerProxy } from "../src/rpc/proxy.js";
@@ -41,7 +42,7 @@ function setup(extra: Partial<RelayerServiceConfig> = {}) {
   });
   const savedErrors: string[] = [];
   const observedTimestamps: F.ReportTimestampLike[] = [];
-  const proxied: Array<[string, grpc.status]> = [];
+  const proxied: Array<[string, Code]> = [];
   const median = (provider: ProviderConnection) =>
     new MedianService({
       cmd: { command: PLUGIN, args: ["-cmd", "median"] },
@@ -150,7 +151,7 @@ describe("TS LOOP host × Go relayer and median plugins", () => {
   test("the proxy: the median plugin's provider calls all travel through the host; UNIMPLEMENTED passes unchanged", async () => {
     const s = setup();
     let m: MedianService | undefined;
-    const proxyServer = new grpc.Server();
+    const proxyServer = createServer({ engine: "grpc-js" });
     try {
       const provider = await s.relayer.newPluginProvider(F.RELAY_ARGS, F.PLUGIN_ARGS);
       m = s.median(provider);
@@ -165,7 +166,7 @@ describe("TS LOOP host × Go relayer and median plugins", () => {
       const direct = await createClient(Codec, provider.channel).getDecoding({}).catch((e) => e);
       registerProxy(proxyServer, MEDIAN_PROVIDER_SERVICES, () => provider.channel);
       const bound = await bindServer(proxyServer, { socketDir: s.socketDir });
-      const viaProxy = new grpc.Client(`unix://${bound.addr.address}`, grpc.credentials.createInsecure());
+      const viaProxy = grpcJsChannelOf(new grpc.Client(`unix://${bound.addr.address}`, grpc.credentials.createInsecure()));
       const relayed = await createClient(Codec, viaProxy).getDecoding({}).catch((e) => e);
       expect([relayed.code, relayed.details]).toEqual([direct.code, direct.details]);
       expect(direct.code).toBe(Code.UNIMPLEMENTED);

@@ -8,6 +8,7 @@
 // `value` with our helpers and must serialise to Go's bytes exactly. The median-provider and
 // contract-reader clients are then run against a server that answers with Go's bytes and
 // records the requests, which must be Go's bytes too; and the server adapters are run end to end.
+import { grpcJsChannelOf, grpcJsServerOf } from "../src/rpc/grpc-js-handles.js";
 import type { Channel } from "../src/index.js";
 import * as grpc from "@grpc/grpc-js";
 import { execFileSync } from "node:child_process";
@@ -554,7 +555,7 @@ describe("our clients put Go's bytes on the wire and read Go's replies", () => {
       );
     }
     const port = await listen(server);
-    channel = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    channel = grpcJsChannelOf(new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()));
   });
 
   afterAll(async () => {
@@ -615,7 +616,7 @@ describe("server adapters end to end", () => {
   const seen: ParsedAttributedObservation[][] = [];
 
   beforeAll(async () => {
-    addServices(server, [
+    addServices(grpcJsServerOf(server), [
       reportCodecServer({
         buildReport: (obs) => {
           seen.push(obs);
@@ -654,7 +655,7 @@ describe("server adapters end to end", () => {
       }),
     ]);
     const port = await listen(server);
-    channel = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    channel = grpcJsChannelOf(new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()));
   });
 
   afterAll(async () => {
@@ -743,9 +744,9 @@ describe("server adapters end to end", () => {
 
   test("a provider without a ContractReader answers Go's probe with UNIMPLEMENTED", async () => {
     const bare = new grpc.Server();
-    addServices(bare, [contractReaderServer({})]);
+    addServices(grpcJsServerOf(bare), [contractReaderServer({})]);
     const port = await listen(bare);
-    const ch = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    const ch = grpcJsChannelOf(new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()));
     try {
       await expect(new ContractReaderClient(ch).getLatestValue("", Confidence.Unconfirmed, null)).rejects.toMatchObject({ code: Code.UNIMPLEMENTED });
     } finally {

@@ -1,6 +1,7 @@
 // gRPC semantics against grpc-go (interop/cmd/rpcsemantics, grpc-go as go-plugin
 // v1.8.0 pins it): the TS server under the Go client, and the TS client against
 // the Go server, on each engine.
+import { grpcJsChannelOf, grpcJsServer, grpcJsServerOf } from "../src/rpc/grpc-js-handles.js";
 import * as grpc from "@grpc/grpc-js";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
@@ -15,6 +16,7 @@ import {
   H2Server,
   Metadata,
   RpcError,
+  stopServer,
   statusDetails,
   type Channel,
   type ClientOf,
@@ -35,18 +37,17 @@ function md(pairs: Record<string, string | Buffer>): Metadata {
 async function startTsServer(engine: Engine, path: string, maxRecv?: number): Promise<Server> {
   let server!: Server;
   const shutdown = () => {
-    if (server instanceof H2Server) void server.tryShutdown();
-    else server.tryShutdown(() => {});
+    void stopServer(server, true);
   };
   if (engine === "h2") {
     const s = (server = new H2Server({ maxReceiveMessageLength: maxRecv }));
     addServices(s, [semanticsService(shutdown)]);
     await s.listen({ path });
   } else {
-    const s = (server = new grpc.Server(maxRecv ? { "grpc.max_receive_message_length": maxRecv } : {}));
+    const s = (server = grpcJsServerOf(new grpc.Server(maxRecv ? { "grpc.max_receive_message_length": maxRecv } : {})));
     addServices(s, [semanticsService(shutdown)]);
     await new Promise<void>((resolve, reject) =>
-      s.bindAsync(`unix://${path}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+      grpcJsServer(s).bindAsync(`unix://${path}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
     );
   }
   return server;
@@ -94,10 +95,12 @@ async function stopGoServer(p: ChildProcess): Promise<void> {
 
 function channel(engine: Engine, sock: string, maxRecv = MAX): Channel {
   if (engine === "h2") return new H2Channel({ network: "unix", address: sock }, { maxReceiveMessageLength: maxRecv });
-  return new grpc.Client(`unix://${sock}`, grpc.credentials.createInsecure(), {
-    "grpc.max_receive_message_length": maxRecv,
-    "grpc.max_send_message_length": MAX,
-  });
+  return grpcJsChannelOf(
+    new grpc.Client(`unix://${sock}`, grpc.credentials.createInsecure(), {
+      "grpc.max_receive_message_length": maxRecv,
+      "grpc.max_send_message_length": MAX,
+    }),
+  );
 }
 
 async function rejected(p: Promise<unknown>): Promise<RpcError> {

@@ -1,5 +1,4 @@
 import type { Channel } from "../rpc/client.js";
-import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import type { ConnectionOptions } from "node:tls";
 import type { ConnInfo } from "../gen/plugin/grpc_broker_pb.js";
@@ -9,11 +8,14 @@ import { duplexChannel } from "../rpc/duplex-channel.js";
 import { H2Channel } from "../rpc/h2-channel.js";
 import { H2Server } from "../rpc/h2-server.js";
 import { Code } from "../rpc/status.js";
-import { createServer, defaultEngine, type EngineName, type TlsPem } from "../rpc/engine.js";
+import { createServer, defaultEngine, type EngineName } from "../rpc/engine.js";
 import { addServices, type Server, type ServiceRegistration } from "../rpc/server.js";
 import type { BrokerMux } from "./mux.js";
 import { bindServer, dialChannel, grpcTarget, type ListenOptions } from "../rpc/transport.js";
 import { MAX_INT32, type NetAddr } from "../rpc/net-addr.js";
+import type { ChannelOptions, ServerOptions, TlsPem } from "../rpc/options.js";
+import { grpcJsServer } from "../rpc/grpc-js-handles.js";
+import { serverCredentialsOf } from "../rpc/grpc-js-engine.js";
 
 export class BrokerError extends Error {
   override readonly name = "BrokerError";
@@ -33,21 +35,17 @@ export interface BrokerStreamSink {
 
 export interface BrokerOptions {
   /** Where new listeners go (socket dir and group, or a tcp port range). */
-  listen?: Omit<ListenOptions, "credentials">;
+  listen?: ListenOptions;
   /** The engine of brokered servers and dials, on sockets or mux streams; default `defaultEngine()`. */
   engine?: EngineName;
-  /** Mutual TLS for brokered servers and dials on the h2 engine (AutoMTLS or caller TLS). */
+  /** Mutual TLS for brokered servers and dials (AutoMTLS or caller TLS); plaintext if absent. */
   tls?: TlsPem;
-  /** Credentials for brokered servers on grpc-js (AutoMTLS or caller TLS); plaintext if absent. */
-  serverCredentials?: () => grpc.ServerCredentials;
-  /** Credentials for brokered dials. */
-  channelCredentials?: () => grpc.ChannelCredentials;
   /** How long `dial` waits for the peer's ConnInfo (go-plugin: 5 s). */
   dialTimeoutMs?: number;
   /** How long an unclaimed ConnInfo is kept (go-plugin: 5 s). */
   pendingTtlMs?: number;
-  /** grpc-js server options for brokered servers. */
-  serverOptions?: grpc.ServerOptions;
+  /** Options of brokered servers; default limits: 4 MiB received, MaxInt32 sent (go-plugin's). */
+  serverOptions?: ServerOptions;
   /** Maps addresses received from the peer (go-plugin's AddrTranslator.PluginToHost). */
   translateIncoming?: (addr: NetAddr) => NetAddr;
   /**
@@ -56,7 +54,7 @@ export interface BrokerOptions {
    * socket is made per connection. Sockets when absent.
    */
   mux?: BrokerMux;
-  /** TLS for brokered dials over mux streams (the same peer trust as `channelCredentials`). */
+  /** TLS for brokered dials over mux streams (the same peer trust as `tls`). */
   muxTls?: () => ConnectionOptions;
 }
 
@@ -147,14 +145,13 @@ export class Broker {
   /** Binds a fresh gRPC server under `id` and announces it to the peer. */
   async accept(id: number): Promise<BrokerListener> {
     if (this.closed) throw new BrokerError("CLOSED", id, `broker closed: cannot accept id ${id}`);
-    const limits = { maxReceiveMessageLength: 4 * 1024 * 1024, maxSendMessageLength: MAX_INT32, grpcJsOptions: this.opts.serverOptions };
+    const limits = { maxReceiveMessageLength: 4 * 1024 * 1024, maxSendMessageLength: MAX_INT32, ...this.opts.serverOptions };
     const engine = this.opts.engine ?? defaultEngine();
     const server = createServer({ ...limits, engine, tls: this.opts.tls });
     if (this.opts.mux) return this.acceptMux(id, server, this.opts.mux);
     let bound;
     try {
-      const credentials = engine === "grpc-js" ? this.opts.serverCredentials?.() : undefined;
-      bound = await bindServer(server, { ...this.opts.listen, credentials });
+      bound = await bindServer(server, this.opts.listen);
     } catch (err) {
       server.forceShutdown();
       throw new BrokerError("ACCEPT_FAILED", id, `broker accept of id ${id} failed: ${(err as Error).message}`);
@@ -180,10 +177,7 @@ export class Broker {
 
   /** Mux mode: streams after knocks on `id` are served by `server`; nothing is announced. */
   private acceptMux(id: number, server: Server, mux: BrokerMux): BrokerListener {
-    const injector =
-      server instanceof H2Server
-        ? undefined
-        : server.createConnectionInjector(this.opts.serverCredentials?.() ?? grpc.ServerCredentials.createInsecure());
+    const injector = server instanceof H2Server ? undefined : ((g) => g.createConnectionInjector(serverCredentialsOf(g)))(grpcJsServer(server));
     const unlisten = mux.listen(id, (stream) => (injector ? injector.injectConnection(stream) : (server as H2Server).accept(stream)));
     const listener: BrokerListener = {
       id,
@@ -218,10 +212,10 @@ export class Broker {
   }
 
   /**
-   * Waits for the peer's announcement of `id` and returns a channel to it (a
-   * grpc-js Client, for `createClient`). The broker closes it on `close()`.
+   * Waits for the peer's announcement of `id` and returns a channel to it,
+   * for `createClient`. The broker closes it on `close()`.
    */
-  async dial(id: number, opts: { timeoutMs?: number; channelOptions?: grpc.ChannelOptions } = {}): Promise<Channel> {
+  async dial(id: number, opts: { timeoutMs?: number; channelOptions?: ChannelOptions } = {}): Promise<Channel> {
     if (this.opts.mux) return this.track(this.dialMux(id, this.opts.mux, opts));
     const info = await this.waitFor(id, opts.timeoutMs ?? this.opts.dialTimeoutMs ?? 5000);
     if (info.network !== "unix" && info.network !== "tcp") {
@@ -234,8 +228,7 @@ export class Broker {
       dialChannel(addr, {
         engine: this.opts.engine,
         tls: this.opts.tls,
-        credentials: this.opts.channelCredentials?.(),
-        channelOptions: opts.channelOptions,
+        ...opts.channelOptions,
       }),
     );
   }

@@ -170,8 +170,7 @@ export async function checkPlugin(o: CheckOptions): Promise<CheckReport> {
     } else {
       add("automtls", h.serverCert ? "warn" : "skip", h.serverCert ? "not requested, yet the plugin sent a certificate" : "not requested (--automtls)");
     }
-    // Both engines' forms of the same TLS: PEM for h2, credentials for grpc-js.
-    channel = dialChannel(h.addr, { tls: dialTls?.pem, credentials: dialTls?.channelCredentials() });
+    channel = dialChannel(h.addr, { tls: dialTls?.pem });
 
     try {
       const r = await createClient(Health, channel).check({ service: GRPC_SERVICE_NAME }, { deadline: Date.now() + CALL_DEADLINE_MS });

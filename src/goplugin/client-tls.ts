@@ -1,15 +1,12 @@
-import type * as grpc from "@grpc/grpc-js";
 import { derToPem, generateCert } from "./mtls-cert.js";
 import { tlsFromPem } from "./tls.js";
 
 /** The host's TLS for the main connection and its brokered connections. */
 export interface ClientTls {
-  channelCredentials(): grpc.ChannelCredentials;
-  serverCredentials(): grpc.ServerCredentials;
+  /** Certificates and trust, for the dial and brokered servers on either engine. */
+  pem: import("../rpc/options.js").TlsPem;
   /** Dialing TLS as node:tls options, for connections over mux streams. */
   connectionOptions?(): import("node:tls").ConnectionOptions;
-  /** The same TLS as PEM, for the h2 engine. */
-  pem?: import("../rpc/engine.js").TlsPem;
   /** AutoMTLS: the host certificate PEM passed in PLUGIN_CLIENT_CERT. */
   certPem?: string;
   /** AutoMTLS: the same TLS, now trusting the plugin's certificate from the handshake. */

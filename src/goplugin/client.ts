@@ -1,7 +1,7 @@
 import { defaultEngine, type EngineName } from "../rpc/engine.js";
 import { H2Channel } from "../rpc/h2-channel.js";
 import type { Channel } from "../rpc/client.js";
-import * as grpc from "@grpc/grpc-js";
+import type { ChannelOptions } from "../rpc/options.js";
 import { chmodSync, chownSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
@@ -81,8 +81,8 @@ export interface ClientConfig {
   pluginLogBufferSize?: number;
   /** Kill this client from `cleanupClients()` and when the host exits. */
   managed?: boolean;
-  /** Extra grpc-js options for the main channel. */
-  channelOptions?: grpc.ChannelOptions;
+  /** Options of the main channel (message limits, keepalive); go-plugin's dial defaults otherwise. */
+  channelOptions?: ChannelOptions;
   /** The gRPC engine of the host's channel and its brokered servers and dials; default `defaultEngine()`. */
   engine?: EngineName;
   stdin?: "inherit" | "ignore";
@@ -485,8 +485,7 @@ export class Client implements ManagedProcess, AsyncDisposable {
         channel = dialChannel(h.addr, {
           engine: this.config.engine,
           tls: tls?.pem,
-          credentials: tls?.channelCredentials(),
-          channelOptions: this.config.channelOptions,
+          ...this.config.channelOptions,
         });
       } catch (err) {
         throw new PluginError(
@@ -500,8 +499,6 @@ export class Client implements ManagedProcess, AsyncDisposable {
       listen: { socketDir: this.socketDir, socketGroup: this.config.unixSocketConfig?.group },
       engine: this.config.engine,
       tls: tls?.pem,
-      serverCredentials: tls && (() => tls.serverCredentials()),
-      channelCredentials: tls && (() => tls.channelCredentials()),
       mux: this.mux,
       muxTls: tls?.connectionOptions && (() => tls.connectionOptions!()),
       ...this.config.broker,

@@ -1,6 +1,8 @@
 import { createServer, defaultEngine, type EngineName } from "../rpc/engine.js";
 import { H2Server } from "../rpc/h2-server.js";
-import * as grpc from "@grpc/grpc-js";
+import { grpcJsServer } from "../rpc/grpc-js-handles.js";
+import { serverCredentialsOf } from "../rpc/grpc-js-engine.js";
+import type { ServerOptions } from "../rpc/options.js";
 import { writeSync } from "node:fs";
 import type { Duplex } from "node:stream";
 import { Broker } from "../broker/broker.js";
@@ -42,15 +44,14 @@ export interface ServeConfig {
   maxRecvMsgSize?: number;
   /** The gRPC engine of the plugin's servers and brokered dials; default `defaultEngine()` (grpc-js under a mux). */
   engine?: EngineName;
+  /** Largest message sent to the host; MaxInt32 by default. */
   maxSendMsgSize?: number;
-  /** Extra grpc-js server options. */
-  serverOptions?: grpc.ServerOptions;
   /** "unix" (default off Windows) or "tcp" within PLUGIN_MIN_PORT..PLUGIN_MAX_PORT. */
   network?: "unix" | "tcp";
   /** Explicit TLS, like go-plugin's TLSProvider; wins over AutoMTLS. */
   tlsProvider?: () => ServerTls | Promise<ServerTls>;
-  /** Broker rendezvous windows (go-plugin: 5 s each) and grpc-js options of brokered servers. */
-  broker?: { dialTimeoutMs?: number; pendingTtlMs?: number; serverOptions?: grpc.ServerOptions };
+  /** Broker rendezvous windows (go-plugin: 5 s each) and the options of brokered servers. */
+  broker?: { dialTimeoutMs?: number; pendingTtlMs?: number; serverOptions?: ServerOptions };
   /** Exit the process (status 0) once serving ends, as a Go plugin's main returns. Default true. */
   exitProcess?: boolean;
   /**
@@ -117,7 +118,6 @@ export async function serve(config: ServeConfig): Promise<void> {
     maxReceiveMessageLength: config.maxRecvMsgSize ?? 4 * 1024 * 1024,
     maxSendMessageLength: config.maxSendMsgSize ?? MAX_INT32,
     tls: tls?.pem,
-    grpcJsOptions: config.serverOptions,
   });
   let mux: { mux: ServerMux; raw: BoundListener } | undefined;
   if (muxOn) {
@@ -128,7 +128,7 @@ export async function serve(config: ServeConfig): Promise<void> {
         server instanceof H2Server
           ? (stream: Duplex) => server.accept(stream)
           : ((injector) => (stream: Duplex) => injector.injectConnection(stream))(
-              server.createConnectionInjector(tls?.serverCredentials() ?? grpc.ServerCredentials.createInsecure()),
+              ((g) => g.createConnectionInjector(serverCredentialsOf(g)))(grpcJsServer(server)),
             );
       const serverMux = new ServerMux(
         raw.server,
@@ -145,8 +145,6 @@ export async function serve(config: ServeConfig): Promise<void> {
     listen,
     engine: config.engine ?? defaultEngine(),
     tls: tls?.pem,
-    serverCredentials: tls && (() => tls!.serverCredentials()),
-    channelCredentials: tls && (() => tls!.channelCredentials()),
     mux: mux?.mux,
     muxTls: tls && (() => tls!.connectionOptions()),
     ...config.broker,
@@ -174,7 +172,7 @@ export async function serve(config: ServeConfig): Promise<void> {
       registrations.push(...(await plugin.grpcServer({ broker })));
     }
     addServices(server, registrations);
-    bound = mux?.raw ?? (await bindServer(server, { ...listen, credentials: engine === "grpc-js" ? tls?.serverCredentials() : undefined }));
+    bound = mux?.raw ?? (await bindServer(server, listen));
   } catch (err) {
     server.forceShutdown();
     mux?.raw.release();

@@ -1,21 +1,18 @@
-import * as grpc from "@grpc/grpc-js";
 import { checkServerIdentity, type ConnectionOptions, type PeerCertificate } from "node:tls";
 import { X509Certificate } from "node:crypto";
-import type { TlsPem } from "../rpc/engine.js";
+import type { TlsPem } from "../rpc/options.js";
 import { ENV } from "./env.js";
 import type { HclogLogger } from "./hclog.js";
 import { generateCert } from "./mtls-cert.js";
 
 /** TLS for a plugin's servers (main and brokered) and for its brokered dials. */
 export interface ServerTls {
-  serverCredentials(): grpc.ServerCredentials;
-  channelCredentials(): grpc.ChannelCredentials;
+  /** Certificates and trust, for servers and dials of either engine. */
+  pem: TlsPem;
   /** The dialing side's TLS as node:tls options, for connections over mux streams. */
   connectionOptions(): ConnectionOptions;
   /** DER of the plugin certificate to announce in the handshake (AutoMTLS only). */
   certDer?: Buffer;
-  /** The same TLS as PEM, for the h2 engine. */
-  pem?: TlsPem;
 }
 
 /** PEM material for explicit TLS (go-plugin's TLSConfig / TLSProvider). */
@@ -36,11 +33,6 @@ export function tlsFromPem(o: PemTlsOptions): ServerTls {
   const name = o.serverName ?? "localhost";
   return {
     pem: { ca, cert, key, serverName: name },
-    serverCredentials: () => grpc.ServerCredentials.createSsl(ca, [{ private_key: key, cert_chain: cert }], true),
-    channelCredentials: () =>
-      grpc.credentials.createSsl(ca, key, cert, {
-        checkServerIdentity: (_host: string, peer: PeerCertificate) => checkServerIdentity(name, peer),
-      }),
     connectionOptions: () => ({
       ca,
       cert,

@@ -1,6 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { Channel } from "./client.js";
 import { H2Channel } from "./h2-channel.js";
+import { grpcJsClient } from "./grpc-js-handles.js";
 import { Code } from "./status.js";
 
 /**
@@ -48,19 +49,20 @@ export function trackingInterceptor(): { interceptor: grpc.Interceptor; register
  */
 export function failChannel(channel: Channel, details: string, code: Code = Code.UNAVAILABLE): void {
   if (channel instanceof H2Channel) return channel.fail(details, code);
-  const tracker = trackers.get(channel);
+  const client = grpcJsClient(channel);
+  const tracker = trackers.get(client);
   if (tracker && !tracker.failure) {
     tracker.failure = { code, details };
     for (const call of [...tracker.calls]) call.cancelWithStatus(code as number as grpc.status, details);
     tracker.calls.clear();
   }
-  channel.close();
+  client.close();
 }
 
 /** True once `failChannel` ran on `channel`. */
 export function channelFailed(channel: Channel): boolean {
   if (channel instanceof H2Channel) return channel.failed;
-  return trackers.get(channel)?.failure !== undefined;
+  return trackers.get(grpcJsClient(channel))?.failure !== undefined;
 }
 
 /** A call that never reaches the network and ends with the given status. */

@@ -7,6 +7,8 @@ import { Code, RpcError } from "./status.js";
 import { fromGrpcJs, toGrpcJs } from "./grpc-js-metadata.js";
 import { Metadata } from "./metadata.js";
 import { H2Channel } from "./h2-channel.js";
+import type { GrpcJsChannel } from "./handles.js";
+import { grpcJsClient } from "./grpc-js-handles.js";
 import { h2MethodClient } from "./h2-client-stubs.js";
 
 type In<M extends GenServiceMethods[string]> = MessageInitShape<M["input"]>;
@@ -25,8 +27,8 @@ export type ServiceClient<S extends GenServiceMethods> = { [K in keyof S]: Metho
 
 export type { CallOptions };
 
-/** A channel of either engine: grpc-js's `grpc.Client` or the node:http2 `H2Channel`. */
-export type Channel = grpc.Client | H2Channel;
+/** A client channel of either engine: the node:http2 `H2Channel`, or one on grpc-js. */
+export type Channel = H2Channel | GrpcJsChannel;
 
 /** Builds a typed client for `desc` on an existing channel of either engine. */
 export function createClient<S extends GenServiceMethods>(
@@ -36,7 +38,7 @@ export function createClient<S extends GenServiceMethods>(
   const client: Record<string, unknown> = {};
   for (const m of (desc as unknown as DescService).methods) {
     const path = `/${m.parent.typeName}/${m.name}`;
-    client[m.localName] = channel instanceof H2Channel ? h2MethodClient(channel, path, m) : methodClient(channel, path, m);
+    client[m.localName] = channel instanceof H2Channel ? h2MethodClient(channel, path, m) : methodClient(grpcJsClient(channel), path, m);
   }
   return client as ServiceClient<S>;
 }

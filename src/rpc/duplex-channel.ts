@@ -2,6 +2,8 @@ import * as grpc from "@grpc/grpc-js";
 import * as http2 from "node:http2";
 import type { Duplex } from "node:stream";
 import { connect as tlsConnect, type ConnectionOptions } from "node:tls";
+import type { GrpcJsChannel } from "./handles.js";
+import { grpcJsChannelOf } from "./grpc-js-handles.js";
 import { MAX_INT32 } from "./net-addr.js";
 
 /**
@@ -25,10 +27,12 @@ export interface DuplexChannelOptions {
  * `createClient` work on it unchanged. A session that ends is replaced by a
  * fresh `connect()` on the next call, as a grpc-go ClientConn redials.
  */
-export function duplexChannel(connect: ConnectDuplex, opts: DuplexChannelOptions = {}): grpc.Client {
-  return new grpc.Client(opts.target ?? "duplex", grpc.credentials.createInsecure(), {
-    channelOverride: new DuplexChannel(connect, opts),
-  });
+export function duplexChannel(connect: ConnectDuplex, opts: DuplexChannelOptions = {}): GrpcJsChannel {
+  return grpcJsChannelOf(
+    new grpc.Client(opts.target ?? "duplex", grpc.credentials.createInsecure(), {
+      channelOverride: new DuplexChannel(connect, opts),
+    }),
+  );
 }
 
 type StatusObject = { code: grpc.status; details: string; metadata: grpc.Metadata };

@@ -1,6 +1,9 @@
 import * as grpc from "@grpc/grpc-js";
 import { H2Server } from "./h2-server.js";
 import type { Server } from "./server.js";
+import type { ServerOptions, TlsPem } from "./options.js";
+import { createGrpcJsServer } from "./grpc-js-engine.js";
+import { grpcJsServer } from "./grpc-js-handles.js";
 
 /**
  * Which gRPC implementation carries a channel or server: the node:http2 engine
@@ -29,36 +32,20 @@ export function defaultEngine(): EngineName {
   throw new RangeError(`${ENGINE_ENV}=${JSON.stringify(v)}: expected "h2" or "grpc-js"`);
 }
 
-/** PEM material for mutual TLS on either engine. */
-export interface TlsPem {
-  /** Certificates trusted for the peer; both directions require and verify a peer certificate. */
-  ca: string | Buffer;
-  cert: string | Buffer;
-  key: string | Buffer;
-  /** Name checked in the server's certificate when dialing; default `localhost`. */
-  serverName?: string;
-}
-
-export interface ServerSetup {
+/** A server's options and engine. */
+export interface CreateServerOptions extends ServerOptions {
+  /** Default `defaultEngine()`. */
   engine?: EngineName;
-  maxReceiveMessageLength: number;
-  maxSendMessageLength: number;
-  /** Mutual TLS (h2 engine; grpc-js takes credentials when binding). */
+  /** Mutual TLS: clients must present a certificate `ca` signed. */
   tls?: TlsPem;
-  /** Extra grpc-js server options (grpc-js engine only). */
-  grpcJsOptions?: grpc.ServerOptions;
 }
 
-/** A server of the chosen engine with go-plugin's message limits. */
-export function createServer(o: ServerSetup): Server {
+/** A gRPC server of the chosen engine; register services with `addServices`, listen with `bindServer`. */
+export function createServer(o: CreateServerOptions = {}): Server {
   if ((o.engine ?? defaultEngine()) === "h2") {
     return new H2Server({ maxReceiveMessageLength: o.maxReceiveMessageLength, maxSendMessageLength: o.maxSendMessageLength, tls: o.tls });
   }
-  return new grpc.Server({
-    "grpc.max_receive_message_length": o.maxReceiveMessageLength,
-    "grpc.max_send_message_length": o.maxSendMessageLength,
-    ...o.grpcJsOptions,
-  });
+  return createGrpcJsServer(o);
 }
 
 /** Stops a server of either engine: graceful waits for calls in flight (GOAWAY first), else cuts them. */
@@ -68,5 +55,5 @@ export function stopServer(server: Server, graceful: boolean): Promise<void> {
     return Promise.resolve();
   }
   if (server instanceof H2Server) return server.tryShutdown();
-  return new Promise((resolve) => server.tryShutdown(() => resolve()));
+  return new Promise((resolve) => grpcJsServer(server).tryShutdown(() => resolve()));
 }

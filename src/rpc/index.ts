@@ -1,6 +1,8 @@
 export { Metadata, type MetadataInit, type MetadataValue } from "./metadata.js";
 export { Code, RpcError, toStatus, type Status } from "./status.js";
-export { defaultEngine, ENGINE_ENV, type EngineName, type TlsPem } from "./engine.js";
+export { createServer, stopServer, defaultEngine, ENGINE_ENV, type CreateServerOptions, type EngineName } from "./engine.js";
+export type { ChannelOptions, KeepaliveOptions, ServerOptions, TlsPem } from "./options.js";
+export type { GrpcJsChannel, GrpcJsServer } from "./handles.js";
 export { errorWithDetails, statusDetails, STATUS_DETAILS_KEY } from "./status-details.js";
 export { H2Channel, type H2ChannelOptions, type ChannelTarget, type ChannelTls } from "./h2-channel.js";
 export { H2Server, type H2ServerOptions, type ServerTlsPem } from "./h2-server.js";
@@ -10,7 +12,6 @@ export { messageCodec, type MessageCodec } from "./codec.js";
 export {
   addServices,
   service,
-  serviceDefinition,
   type HandlerContext,
   type MethodImpl,
   type ServiceImpl,

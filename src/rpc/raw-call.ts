@@ -1,6 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { Channel } from "./client.js";
 import { H2Channel } from "./h2-channel.js";
+import { grpcJsClient } from "./grpc-js-handles.js";
 import { Code, RpcError } from "./status.js";
 import { fromGrpcJs, toGrpcJs } from "./grpc-js-metadata.js";
 import type { Metadata } from "./metadata.js";
@@ -39,7 +40,7 @@ export function rawUnary(channel: Channel, path: string, req: Buffer, o: RawCall
     });
   }
   return new Promise((resolve, reject) => {
-    const call = channel.makeUnaryRequest(path, identity, identity, req, toGrpcJs(o.metadata), o.deadline ? { deadline: o.deadline } : {}, (err, value) =>
+    const call = grpcJsClient(channel).makeUnaryRequest(path, identity, identity, req, toGrpcJs(o.metadata), o.deadline ? { deadline: o.deadline } : {}, (err, value) =>
       err ? reject(RpcError.from(err)) : resolve(value!),
     );
     if (o.onHeader) call.on("metadata", (md: grpc.Metadata) => o.onHeader!(fromGrpcJs(md)));

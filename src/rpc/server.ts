@@ -9,6 +9,8 @@ import { Code, RpcError, toStatus } from "./status.js";
 import { Metadata, type MetadataInit } from "./metadata.js";
 import { fromGrpcJs, toGrpcJs } from "./grpc-js-metadata.js";
 import { H2Server } from "./h2-server.js";
+import type { GrpcJsServer } from "./handles.js";
+import { grpcJsServer } from "./grpc-js-handles.js";
 
 type In<M extends GenServiceMethods[string]> = MessageShape<M["input"]>;
 type Out<M extends GenServiceMethods[string]> = MessageInitShape<M["output"]>;
@@ -38,7 +40,7 @@ export function service<S extends GenServiceMethods>(
 }
 
 /** grpc-js method definitions for a protobuf-es service descriptor. */
-export function serviceDefinition(desc: DescService): grpc.ServiceDefinition {
+function serviceDefinition(desc: DescService): grpc.ServiceDefinition {
   const def: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   for (const m of desc.methods) {
     const input = messageCodec(m.input);
@@ -57,8 +59,8 @@ export function serviceDefinition(desc: DescService): grpc.ServiceDefinition {
   return def as grpc.ServiceDefinition;
 }
 
-/** A server of either engine: grpc-js's `grpc.Server` or the node:http2 `H2Server`. */
-export type Server = grpc.Server | H2Server;
+/** A server of either engine: the node:http2 `H2Server`, or one on grpc-js. */
+export type Server = H2Server | GrpcJsServer;
 
 /** Registers typed services on a server of either engine. */
 export function addServices(server: Server, registrations: Iterable<ServiceRegistration>): void {
@@ -71,7 +73,7 @@ export function addServices(server: Server, registrations: Iterable<ServiceRegis
     for (const m of desc.methods) {
       handlers[m.name] = adaptHandler(m, impl[m.localName] as AnyImpl | undefined);
     }
-    server.addService(serviceDefinition(desc), handlers);
+    grpcJsServer(server).addService(serviceDefinition(desc), handlers);
   }
 }
 
@@ -83,7 +85,7 @@ const identity = (b: Buffer) => b;
 export function registerRawUnary(server: Server, path: string, fn: (req: Buffer, ctx: HandlerContext) => Promise<Buffer>): void {
   if (server instanceof H2Server) return server.registerRaw(path, fn);
   const m = { methodKind: "unary", name: path.slice(path.lastIndexOf("/") + 1) } as DescMethod;
-  server.register(path, adaptHandler(m, fn as AnyImpl) as grpc.handleUnaryCall<Buffer, Buffer>, identity, identity, "unary");
+  grpcJsServer(server).register(path, adaptHandler(m, fn as AnyImpl) as grpc.handleUnaryCall<Buffer, Buffer>, identity, identity, "unary");
 }
 
 type SurfaceCall =
@@ -151,7 +153,7 @@ function contextOf(call: SurfaceCall, answered: () => boolean): GrpcJsContext {
 
 function statusWith(ctx: GrpcJsContext, err: unknown): grpc.StatusObject {
   const s = toStatus(err);
-  return { ...s, metadata: ctx.trailers(s.metadata)! };
+  return { code: s.code as number as grpc.status, details: s.details, metadata: ctx.trailers(s.metadata) ?? new grpc.Metadata() };
 }
 
 const isThenable = (v: unknown): v is PromiseLike<unknown> =>
@@ -159,7 +161,7 @@ const isThenable = (v: unknown): v is PromiseLike<unknown> =>
 
 function unimplemented(m: DescMethod): grpc.ServiceError {
   const details = `method ${m.name} not implemented`;
-  return Object.assign(new Error(details), { code: Code.UNIMPLEMENTED, details, metadata: new grpc.Metadata() });
+  return Object.assign(new Error(details), { code: grpc.status.UNIMPLEMENTED, details, metadata: new grpc.Metadata() });
 }
 
 function adaptHandler(m: DescMethod, fn: AnyImpl | undefined): grpc.UntypedHandleCall {

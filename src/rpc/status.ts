@@ -3,8 +3,25 @@ import * as grpc from "@grpc/grpc-js";
 import { fromGrpcJs } from "./grpc-js-metadata.js";
 
 /** gRPC status codes, as numbers on the wire. */
-export const Code = grpc.status;
-export type Code = grpc.status;
+export enum Code {
+  OK = 0,
+  CANCELLED = 1,
+  UNKNOWN = 2,
+  INVALID_ARGUMENT = 3,
+  DEADLINE_EXCEEDED = 4,
+  NOT_FOUND = 5,
+  ALREADY_EXISTS = 6,
+  PERMISSION_DENIED = 7,
+  RESOURCE_EXHAUSTED = 8,
+  FAILED_PRECONDITION = 9,
+  ABORTED = 10,
+  OUT_OF_RANGE = 11,
+  UNIMPLEMENTED = 12,
+  INTERNAL = 13,
+  UNAVAILABLE = 14,
+  DATA_LOSS = 15,
+  UNAUTHENTICATED = 16,
+}
 
 /**
  * A gRPC status carried as an exception. Handlers throw it to choose the code a
@@ -30,7 +47,7 @@ export class RpcError extends Error {
     if (err instanceof RpcError) return err;
     const e = err as Partial<grpc.ServiceError> | undefined;
     if (e && typeof e.code === "number") {
-      return new RpcError(e.code, e.details ?? e.message ?? "", e.metadata instanceof grpc.Metadata ? fromGrpcJs(e.metadata) : undefined);
+      return new RpcError(e.code as number as Code, e.details ?? e.message ?? "", e.metadata instanceof grpc.Metadata ? fromGrpcJs(e.metadata) : undefined);
     }
     return new RpcError(Code.UNKNOWN, err instanceof Error ? err.message : String(err));
   }

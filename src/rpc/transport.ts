@@ -1,14 +1,14 @@
-import * as grpc from "@grpc/grpc-js";
 import { randomInt } from "node:crypto";
 import { createServer, type Server as NetServer } from "node:net";
 import { chmodSync, chownSync, existsSync, readFileSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { trackingInterceptor } from "./channel-close.js";
 import type { Channel } from "./client.js";
-import { defaultEngine, type EngineName, type TlsPem } from "./engine.js";
+import { defaultEngine, type EngineName } from "./engine.js";
 import { H2Channel } from "./h2-channel.js";
-import type { KeepaliveSettings } from "./h2-keepalive.js";
+import { createGrpcJsChannel, serverCredentialsOf } from "./grpc-js-engine.js";
+import { grpcJsServer } from "./grpc-js-handles.js";
+import { keepaliveOf, type ChannelOptions, type TlsPem } from "./options.js";
 import { H2Server } from "./h2-server.js";
 import type { Server } from "./server.js";
 import { MAX_INT32, type NetAddr } from "./net-addr.js";
@@ -32,73 +32,30 @@ export function grpcTarget(addr: NetAddr): string {
   throw new TransportError("UNKNOWN_ADDRESS_TYPE", `unknown address type: ${(addr as NetAddr).address}`);
 }
 
-export interface DialOptions {
+/** How `dialChannel` connects: the engine, mutual TLS, and the channel options. */
+export interface DialOptions extends ChannelOptions {
   /** The engine; default `defaultEngine()`. */
   engine?: EngineName;
-  /** h2 engine: mutual TLS material. */
+  /** Mutual TLS (both engines); plaintext if absent. */
   tls?: TlsPem;
-  /** grpc-js engine: its channel credentials. */
-  credentials?: grpc.ChannelCredentials;
-  /** Extra grpc-js channel options; they win over the defaults. The h2 engine honours their keepalive keys. */
-  channelOptions?: grpc.ChannelOptions;
-}
-
-/**
- * Keepalive that a grpc-go server with its default enforcement policy
- * (pings no closer than 5 minutes while streams are open) accepts: a ping
- * after 5 min 10 s of silence, 20 s for the answer (grpc-go's client default),
- * only while calls are active. It settles a connection whose peer vanished
- * without a FIN; a plugin's exit is noticed by the client at once anyway.
- */
-export const KEEPALIVE_OPTIONS: grpc.ChannelOptions = {
-  "grpc.keepalive_time_ms": 310_000,
-  "grpc.keepalive_timeout_ms": 20_000,
-  "grpc.keepalive_permit_without_calls": 0,
-};
-
-/**
- * The h2 engine's keepalive: `KEEPALIVE_OPTIONS`, with the grpc-js keys of
- * `channelOptions` honoured so one setting serves both engines; a time of 0
- * or less turns keepalive off, as in grpc-js.
- */
-export function keepaliveSettings(extra: grpc.ChannelOptions | undefined): KeepaliveSettings | undefined {
-  const o = { ...KEEPALIVE_OPTIONS, ...extra };
-  const timeMs = o["grpc.keepalive_time_ms"] as number;
-  return timeMs > 0 ? { timeMs, timeoutMs: o["grpc.keepalive_timeout_ms"] as number } : undefined;
 }
 
 /**
  * A non-blocking channel to a plugin-style address with go-plugin's client
- * defaults (send and receive limits of MaxInt32) plus `KEEPALIVE_OPTIONS`.
- * Its calls can all be ended at once with `failChannel`.
+ * defaults (send and receive limits of MaxInt32) and the default keepalive
+ * (see `ChannelOptions`). Its calls can all be ended at once with `failChannel`.
  */
 export function dialChannel(addr: NetAddr, opts: DialOptions = {}): Channel {
+  const target = grpcTarget(addr);
   if ((opts.engine ?? defaultEngine()) === "h2") {
-    grpcTarget(addr);
     return new H2Channel(addr, {
       tls: opts.tls,
-      maxReceiveMessageLength: MAX_INT32,
-      maxSendMessageLength: MAX_INT32,
-      keepalive: keepaliveSettings(opts.channelOptions),
+      maxReceiveMessageLength: opts.maxReceiveMessageLength ?? MAX_INT32,
+      maxSendMessageLength: opts.maxSendMessageLength ?? MAX_INT32,
+      keepalive: keepaliveOf(opts.keepalive),
     });
   }
-  const tracking = trackingInterceptor();
-  const extra = opts.channelOptions as grpc.ClientOptions | undefined;
-  const options: grpc.ClientOptions = {
-    "grpc.max_send_message_length": MAX_INT32,
-    "grpc.max_receive_message_length": MAX_INT32,
-    ...KEEPALIVE_OPTIONS,
-    ...(opts.credentials && !isInsecure(opts.credentials) ? { "grpc.ssl_target_name_override": "localhost" } : {}),
-    ...extra,
-    interceptors: [tracking.interceptor, ...(extra?.interceptors ?? [])],
-  };
-  const channel = new grpc.Client(grpcTarget(addr), opts.credentials ?? grpc.credentials.createInsecure(), options);
-  tracking.register(channel);
-  return channel;
-}
-
-function isInsecure(c: grpc.ChannelCredentials): boolean {
-  return !c._isSecure();
+  return createGrpcJsChannel(target, opts);
 }
 
 export interface ListenOptions {
@@ -111,7 +68,6 @@ export interface ListenOptions {
   /** Inclusive tcp port range; 0..0 lets the OS choose. */
   minPort?: number;
   maxPort?: number;
-  credentials?: grpc.ServerCredentials;
 }
 
 /** A bound listener; `release()` removes its socket file. */
@@ -137,12 +93,11 @@ export function newSocketPath(dir: string = tmpdir()): string {
 
 /** Binds `server` on a new unix socket or on the first free tcp port in range. */
 export async function bindServer(server: Server, opts: ListenOptions = {}): Promise<BoundListener> {
-  const creds = opts.credentials;
   const network = opts.network ?? (process.platform === "win32" ? "tcp" : "unix");
   if (network === "unix") {
     const path = newSocketPath(opts.socketDir || tmpdir());
     try {
-      await bindAsync(server, `unix://${path}`, creds);
+      await bindAsync(server, `unix://${path}`);
     } catch (err) {
       throw new TransportError("BIND_FAILED", `couldn't bind unix socket ${path}: ${(err as Error).message}`);
     }
@@ -169,7 +124,7 @@ export async function bindServer(server: Server, opts: ListenOptions = {}): Prom
   const max = opts.maxPort ?? 0;
   for (let port = min; port <= max; port++) {
     try {
-      const bound = await bindAsync(server, `127.0.0.1:${port}`, creds);
+      const bound = await bindAsync(server, `127.0.0.1:${port}`);
       return { addr: { network: "tcp", address: `127.0.0.1:${bound}` }, release: () => {} };
     } catch {
       // try the next port
@@ -182,7 +137,7 @@ export async function bindServer(server: Server, opts: ListenOptions = {}): Prom
  * A plain listener bound like `bindServer` (same socket naming, group and
  * port range), for carriers that run their own framing under gRPC (mux).
  */
-export async function bindNet(opts: Omit<ListenOptions, "credentials"> = {}): Promise<BoundListener & { server: NetServer }> {
+export async function bindNet(opts: ListenOptions = {}): Promise<BoundListener & { server: NetServer }> {
   const network = opts.network ?? (process.platform === "win32" ? "tcp" : "unix");
   const server = createServer();
   const listen = (target: string | { host: string; port: number }) =>
@@ -233,7 +188,7 @@ export async function bindNet(opts: Omit<ListenOptions, "credentials"> = {}): Pr
   throw new TransportError("BIND_FAILED", `couldn't bind plugin TCP listener in ports ${min}..${max}`);
 }
 
-function bindAsync(server: Server, target: string, creds: grpc.ServerCredentials | undefined): Promise<number> {
+function bindAsync(server: Server, target: string): Promise<number> {
   if (server instanceof H2Server) {
     const i = target.lastIndexOf(":");
     const listen = target.startsWith("unix://")
@@ -241,9 +196,8 @@ function bindAsync(server: Server, target: string, creds: grpc.ServerCredentials
       : server.listen({ host: target.slice(0, i), port: Number(target.slice(i + 1)) });
     return listen.then((port) => port ?? 0);
   }
-  return new Promise((resolve, reject) =>
-    server.bindAsync(target, creds ?? grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
-  );
+  const s = grpcJsServer(server);
+  return new Promise((resolve, reject) => s.bindAsync(target, serverCredentialsOf(s), (err, port) => (err ? reject(err) : resolve(port))));
 }
 
 /** A group name from /etc/group, or a numeric gid. */

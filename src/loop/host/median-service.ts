@@ -1,5 +1,5 @@
 import type { Channel } from "../../rpc/client.js";
-import * as grpc from "@grpc/grpc-js";
+import type { Code } from "../../rpc/status.js";
 import type { DescService } from "@bufbuild/protobuf";
 import type { Client } from "../../goplugin/client.js";
 import type { CallOptions } from "../../rpc/client.js";
@@ -50,7 +50,7 @@ export interface MedianServiceConfig extends LoopLaunchConfig {
   /** JSON object for the deviation function; leave undefined for plugins built on chainlink-common v0.11.1. */
   deviationFuncDefinition?: Record<string, unknown>;
   /** Each provider call the plugin makes through the host's proxy, with its status code. */
-  onProxiedCall?: (path: string, code: grpc.status) => void;
+  onProxiedCall?: (path: string, code: Code) => void;
   /** Relaunch, ping and backoff settings; Go's defaults otherwise. */
   supervision?: SupervisionOptions;
 }

@@ -53,7 +53,7 @@ export async function serveLoop(config: ServeLoopConfig): Promise<void> {
     logger.warn("CL_TRACING_* / CL_TELEMETRY_* are set, but this TypeScript runtime exports no traces or telemetry; ignoring them");
   }
   const maxRecv = envConfig.grpcServerMaxRecvMsgSize ?? 0;
-  const limits = maxRecv > 0 ? { "grpc.max_receive_message_length": maxRecv } : {};
+  const limits = maxRecv > 0 ? { maxReceiveMessageLength: maxRecv } : {};
   let pluginSet: PluginSet;
   try {
     pluginSet = await plugins({ logger, envConfig, metrics });
