@@ -12,6 +12,7 @@ export const TARGETS = [
   ["test", "test/buf.gen.yaml", "test/gen"],
   ["examples/kv", "examples/kv/buf.gen.yaml", "examples/kv/gen"],
   ["examples/counter", "examples/counter/buf.gen.yaml", "examples/counter/gen"],
+  ["examples/grpc", "examples/grpc/buf.gen.yaml", "examples/grpc/gen"],
 ];
 
 export function generate(outRoot) {

@@ -4,6 +4,9 @@
 //
 //	rpcsemantics serve <socket> [-max-recv N] [-max-age D]   serve until stdin closes; prints READY
 //	rpcsemantics client <socket> -small <socket>              run every check; print a JSON report
+//	rpcsemantics greeter-client unix|tcp <address>            run the checks of examples/grpc's server; print a JSON report
+//
+// serve also serves greeter.Greeter, the Go peer of the examples/grpc client.
 package main
 
 import (
@@ -24,6 +27,9 @@ func main() {
 		os.Exit(2)
 	}
 	mode, sock := os.Args[1], os.Args[2]
+	if mode == "greeter-client" && len(os.Args) == 4 {
+		os.Exit(runGreeterClient(os.Args[2], os.Args[3]))
+	}
 	fs := flag.NewFlagSet(mode, flag.ExitOnError)
 	maxRecv := fs.Int("max-recv", 4<<20, "largest request message the server accepts")
 	maxAge := fs.Duration("max-age", 0, "connection age after which the server sends GOAWAY (0: never)")
@@ -54,6 +60,7 @@ func serve(sock string, maxRecv int, maxAge time.Duration) {
 	s := &server{rec: newRecords()}
 	s.shutdown = g.GracefulStop
 	s.register(g)
+	registerGreeter(g)
 	go func() {
 		// The test harness owns this process: stdin closing means stop.
 		io.Copy(io.Discard, os.Stdin)
