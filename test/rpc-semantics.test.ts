@@ -132,7 +132,7 @@ describe.each(ENGINES)("TS server (%s engine) under the grpc-go client", (engine
     big = await startTsServer(engine, join(dir.path, "big"), MAX);
     small = await startTsServer(engine, join(dir.path, "small"));
     const report = await runGoClient(join(dir.path, "big"), join(dir.path, "small"));
-    expect(report.length).toBe(19);
+    expect(report.length).toBe(20);
     const failed = report.filter((r) => !r.ok);
     if (engine === "h2") expect(failed).toEqual([]);
     // grpc-js's server words UNIMPLEMENTED its own way, accepts gzip, joins a repeated key's values
@@ -183,6 +183,24 @@ describe.each(ENGINES)("TS client (%s engine) against the grpc-go server", (engi
       expect(m.getAll("x-echo-text")).toEqual(["hello, world"]);
       expect(m.getAll("x-echo-bin")).toEqual([bin]);
       expect(m.has("x-other")).toBe(false);
+    }
+  });
+
+  test("server stream and bidi: headers and trailers echoed by the Go handler reach onHeader / onTrailer", async () => {
+    const bin = Buffer.from([0, 255, 44]);
+    for (const kind of ["serverStream", "bidi"] as const) {
+      let headers: Metadata | undefined;
+      let trailers: Metadata | undefined;
+      const opts = { metadata: { "x-echo-s": "v", "x-echo-s-bin": bin, "x-count": "2" }, onHeader: (m: Metadata) => (headers = m), onTrailer: (m: Metadata) => (trailers = m) };
+      const x = { value: Buffer.from("x") };
+      const stream = kind === "serverStream" ? c.serverStream(x, opts) : c.bidi(items([x, x]), opts);
+      let n = 0;
+      for await (const _ of stream) n++;
+      expect(n).toBe(2);
+      for (const m of [headers!, trailers!]) {
+        expect(m.get("x-echo-s")).toBe("v");
+        expect(m.get("x-echo-s-bin")).toEqual(bin);
+      }
     }
   });
 

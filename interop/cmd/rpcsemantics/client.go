@@ -117,6 +117,51 @@ func runClient(sock, small string) int {
 		return nil
 	})
 
+	check("server stream and bidi: metadata echoed in headers and trailers", func() error {
+		bin := string([]byte{0, 255, ','})
+		for _, c := range []struct {
+			path string
+			desc *grpc.StreamDesc
+		}{{pathServer, serverDesc}, {pathBidi, bidiDesc}} {
+			ctx, cancel := context.WithTimeout(withMD(bg, "x-echo-s", "v", "x-echo-s-bin", bin, "x-count", "2"), 10*time.Second)
+			defer cancel()
+			st, err := cc.NewStream(ctx, c.desc, c.path)
+			if err != nil {
+				return err
+			}
+			if c.desc.ClientStreams {
+				for i := 0; i < 2; i++ {
+					if err := st.SendMsg(wrapperspb.Bytes([]byte("x"))); err != nil {
+						return err
+					}
+				}
+			} else if err := st.SendMsg(wrapperspb.Bytes([]byte("x"))); err != nil {
+				return err
+			}
+			if err := st.CloseSend(); err != nil {
+				return err
+			}
+			h, err := st.Header()
+			if err != nil {
+				return err
+			}
+			n := 0
+			for {
+				if err := st.RecvMsg(new(wrapperspb.BytesValue)); err == io.EOF {
+					break
+				} else if err != nil {
+					return fmt.Errorf("%s: %v", c.path, err)
+				}
+				n++
+			}
+			t := st.Trailer()
+			if n != 2 || first(h, "x-echo-s") != "v" || first(h, "x-echo-s-bin") != bin || first(t, "x-echo-s") != "v" || first(t, "x-echo-s-bin") != bin {
+				return fmt.Errorf("%s: %d messages, headers %v, trailers %v", c.path, n, h, t)
+			}
+		}
+		return nil
+	})
+
 	check("binary metadata: padded and unpadded base64 read alike; malformed is INTERNAL", func() error {
 		for _, v := range []string{"AAEC/w", "AAEC/w=="} {
 			st, msg, h, err := rawMetadataCall(sock, "x-echo-bin", v)

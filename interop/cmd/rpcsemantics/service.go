@@ -35,6 +35,19 @@ type bytesStream interface {
 	Context() context.Context
 	SendMsg(any) error
 	RecvMsg(any) error
+	SetHeader(metadata.MD) error
+	SetTrailer(metadata.MD)
+}
+
+// echoOnStream sends the request's x-echo* metadata back in the response headers and trailers.
+func echoOnStream(st bytesStream, md metadata.MD) error {
+	if e := echoed(md); len(e) > 0 {
+		if err := st.SetHeader(e); err != nil {
+			return err
+		}
+		st.SetTrailer(e)
+	}
+	return nil
 }
 
 // records keeps what ended each recorded call, by x-id.
@@ -186,6 +199,9 @@ func (s *server) serverStream(in *wrapperspb.BytesValue, st bytesStream) error {
 		s.rec.put(first(md, "x-id"), codeOf(st.Context().Err()))
 		return st.Context().Err()
 	default:
+		if err := echoOnStream(st, md); err != nil {
+			return err
+		}
 		n, _ := strconv.Atoi(first(md, "x-count"))
 		for i := 0; i < n; i++ {
 			if err := st.SendMsg(in); err != nil {
@@ -216,6 +232,9 @@ func (s *server) clientStream(st bytesStream) error {
 
 func (s *server) bidi(st bytesStream) error {
 	md, _ := metadata.FromIncomingContext(st.Context())
+	if err := echoOnStream(st, md); err != nil {
+		return err
+	}
 	for {
 		in := new(wrapperspb.BytesValue)
 		err := st.RecvMsg(in)
