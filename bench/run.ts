@@ -313,7 +313,7 @@ async function main(): Promise<void> {
     const dir = join(ROOT, "bench", "results");
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, "latest.json"), JSON.stringify(result, null, 2) + "\n");
-    const md = markdown(result, rows, notes) + loopMarkdown(loop, config) + recoveryMarkdown(recovery) + startMarkdown(start);
+    const md = markdown(result, rows, notes) + sideBySideMarkdown(rows, runtimes) + loopMarkdown(loop, config) + recoveryMarkdown(recovery) + startMarkdown(start);
     writeFileSync(join(dir, "latest.md"), md);
     process.stdout.write("\n" + md);
     log(`bench: done in ${((Date.now() - t0) / 1000).toFixed(1)} s; wrote bench/results/latest.json and latest.md`);
@@ -399,6 +399,36 @@ function markdown(result: { machine: Record<string, unknown>; node: string; go: 
   return lines.join("\n") + "\n";
 }
 
+
+/** The headline figures with the TS runtimes as columns: node versions and engines side by side. */
+function sideBySideMarkdown(rows: Row[], runtimes: TsRuntime[]): string {
+  const figures: Array<[label: string, payload: number, key: "p50_us" | "p99_us" | "calls_per_s_c64" | "mb_per_s"]> = [
+    ["16 B p50 µs", SMALL, "p50_us"],
+    ["16 B p99 µs", SMALL, "p99_us"],
+    ["16 B calls/s, 64 in flight", SMALL, "calls_per_s_c64"],
+    ["1 MiB MB/s", LARGE, "mb_per_s"],
+  ];
+  const lines = [
+    ``,
+    `## Side by side: each TS runtime (node × engine)`,
+    ``,
+    `In parentheses: ÷ go->go in the same run (p50/p99: lower is better; calls/s, MB/s: higher is better).`,
+    ``,
+    `| figure | pair | go->go | ${runtimes.map((r) => `${r.version} ${r.engine}`).join(" | ")} |`,
+    `|---|---|---|${runtimes.map(() => "---").join("|")}|`,
+  ];
+  for (const [label, payload, key] of figures) {
+    const go = rows.find((r) => r.pair === "go->go" && r.payload === payload);
+    for (const pair of PAIRS.slice(1)) {
+      const cells = runtimes.map((rt) => {
+        const r = rows.find((x) => x.pair === pairName(pair) && x.payload === payload && x.node === rt.version && x.engine === rt.engine);
+        return r ? cell(r[key], go?.[key] ?? null) : "n/a";
+      });
+      lines.push(`| ${label} | ${pairName(pair)} | ${fmtNum(go?.[key] ?? null)} | ${cells.join(" | ")} |`);
+    }
+  }
+  return lines.join("\n") + "\n";
+}
 
 // ---------------------------------------------------------------------------
 // LOOP: median round, Go host vs TS host
