@@ -15,3 +15,18 @@ test("long text is cut with an ellipsis and its length", () => {
 test("lone surrogates are escaped, pairs kept", () => {
   expect(quoteForError("a\ud800b\udc00c\ud83d\ude42")).toBe("a\\ud800b\\udc00c\ud83d\ude42");
 });
+
+test("escapes count toward the cut: control-heavy text shows at most max characters before the ellipsis", () => {
+  const s = quoteForError("e\u001b".repeat(32 * 1024), 500);
+  const shown = s.slice(0, s.indexOf("…"));
+  expect(shown.length).toBeLessThanOrEqual(500);
+  expect(shown.length).toBeGreaterThan(490);
+  expect(shown).toMatch(/^(e\\x1b)+e?$/);
+  expect(s.endsWith("… (65536 characters)")).toBe(true);
+});
+
+test("a cut never splits a surrogate pair or an escape", () => {
+  expect(quoteForError("ab\ud83d\ude42cd", 3)).toBe("ab… (6 characters)");
+  expect(quoteForError("ab\u0000cd", 5)).toBe("ab… (5 characters)");
+  expect(quoteForError("ab\u0000cd", 6)).toBe("ab\\x00… (5 characters)");
+});
