@@ -42,7 +42,7 @@ export interface ServeConfig {
   logger?: HclogLogger;
   /** Largest message accepted from the host; 4 MiB like a Go plugin's server. */
   maxRecvMsgSize?: number;
-  /** The gRPC engine of the plugin's servers and brokered dials; default `defaultEngine()` (grpc-js under a mux). */
+  /** The gRPC engine of the plugin's servers and brokered dials; default `defaultEngine()`. */
   engine?: EngineName;
   /** Largest message sent to the host; MaxInt32 by default. */
   maxSendMsgSize?: number;

@@ -21,10 +21,10 @@ export const ENGINE_ENV = "GO_PLUGIN_TS_ENGINE";
  */
 export const grpcJsAvailable: boolean = !("goPluginTsGrpcJsLeftOut" in grpc);
 
-/** The engine for channels and servers that do not name one: $GO_PLUGIN_TS_ENGINE, else grpc-js (h2 where grpc-js was left out). */
+/** The engine for channels and servers that do not name one: $GO_PLUGIN_TS_ENGINE, else h2. */
 export function defaultEngine(): EngineName {
   const v = process.env[ENGINE_ENV];
-  if (v === undefined || v === "") return grpcJsAvailable ? "grpc-js" : "h2";
+  if (v === undefined || v === "") return "h2";
   if (v === "grpc-js" && !grpcJsAvailable) {
     throw new RangeError(`${ENGINE_ENV}=grpc-js: this executable was built without grpc-js (go-plugin-ts build --engine h2); build it with --engine grpc-js`);
   }
