@@ -3,7 +3,8 @@
 // checks the tarball's contents, then installs it into a fresh temporary project and there
 // (a) runs an ESM TypeScript host and plugin with tsx, (b) type-checks them with tsc (module
 // nodenext), (c) require()s the package from CommonJS, (d) runs the `go-plugin-ts check` bin on
-// the user's plugin.
+// the user's plugin, (e) builds the user's plugin into one executable with the installed
+// `go-plugin-ts build` (on the first listed runtime ≥ 24) and checks it with an empty environment.
 // The user project lives in test/fixtures/pack; its tools are installed at the lockfile's versions.
 //
 //   node scripts/pack-check.mjs [--runtimes 22,24,26] [--keep]
@@ -207,6 +208,27 @@ try {
       if (got.version !== pkg.version || got.node !== version) fail(`require() on ${version} gave ${JSON.stringify(got)}`);
     } catch (err) {
       fail(`require() on ${version} failed: ${err.message}`);
+    }
+  }
+
+  // (e) The installed package's build command: the user's plugin as one executable (snapshot),
+  // checked with an empty environment, as a Chainlink node launches it.
+  const buildNode = runtimes.find((n) => Number(run(n, ["--version"]).trim().slice(1).split(".")[0]) >= 24);
+  if (buildNode) {
+    const version = run(buildNode, ["--version"]).trim();
+    const env = { ...process.env, PATH: `${dirname(buildNode)}:${process.env.PATH}` };
+    step(`(e) npx go-plugin-ts build src/plugin.ts on Node ${version}, then check the executable`);
+    try {
+      const exe = join(proj, "greeter-plugin");
+      run("npx", ["--no-install", "go-plugin-ts", "build", "src/plugin.ts", "-o", exe], { cwd: proj, env, timeout: 600_000, stdio: ["ignore", "pipe", "inherit"] });
+      const argv = ["--no-install", "go-plugin-ts", "check", "--json", "--cookie", "GREETER_PLUGIN=packed", "--versions", "1,2"];
+      // Only what a go-plugin host sets reaches the executable: no PATH, no HOME.
+      const bare = `exec /usr/bin/env -i GREETER_PLUGIN="$GREETER_PLUGIN" PLUGIN_PROTOCOL_VERSIONS="$PLUGIN_PROTOCOL_VERSIONS" PLUGIN_MIN_PORT="$PLUGIN_MIN_PORT" PLUGIN_MAX_PORT="$PLUGIN_MAX_PORT" '${exe}'`;
+      const report = JSON.parse(run("npx", [...argv, "--", "/bin/sh", "-c", bare], { cwd: proj, env, timeout: 120_000 }));
+      if (!report.ok || report.negotiatedVersion !== 2) fail(`check of the built executable: ${JSON.stringify(report.checks)}`);
+      rmSync(exe, { force: true });
+    } catch (err) {
+      fail(`build from the installed package failed: ${err.message}\n${err.stdout ?? ""}`);
     }
   }
 } finally {
