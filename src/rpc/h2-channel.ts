@@ -184,6 +184,11 @@ export class H2Channel {
       if (code === NGHTTP2_ENHANCE_YOUR_CALM && data?.toString() === "too_many_pings" && this.keepaliveTimeMs !== undefined) {
         this.keepaliveTimeMs = Math.min(this.keepaliveTimeMs * 2, MAX_INT32);
       }
+      // An error GOAWAY takes the connection down with its streams: say why, as grpc-go does.
+      if (code !== 0 && !sessionErrors.has(session)) {
+        const debug = data?.length ? `, debug data: ${JSON.stringify(data.toString())}` : "";
+        sessionErrors.set(session, new Error(`received goaway: code ${code}${debug}`));
+      }
       retire();
       session.close();
     });

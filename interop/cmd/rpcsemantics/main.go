@@ -33,11 +33,12 @@ func main() {
 	fs := flag.NewFlagSet(mode, flag.ExitOnError)
 	maxRecv := fs.Int("max-recv", 4<<20, "largest request message the server accepts")
 	maxAge := fs.Duration("max-age", 0, "connection age after which the server sends GOAWAY (0: never)")
+	pingMin := fs.Duration("ping-min-time", 0, "keepalive enforcement: PINGs closer than this are strikes (0: grpc-go's default, 5 min)")
 	small := fs.String("small", "", "client: a server with the default 4 MiB request limit, for the oversize checks")
 	fs.Parse(os.Args[3:])
 	switch mode {
 	case "serve":
-		serve(sock, *maxRecv, *maxAge)
+		serve(sock, *maxRecv, *maxAge, *pingMin)
 	case "client":
 		os.Exit(runClient(sock, *small))
 	default:
@@ -46,7 +47,7 @@ func main() {
 	}
 }
 
-func serve(sock string, maxRecv int, maxAge time.Duration) {
+func serve(sock string, maxRecv int, maxAge, pingMin time.Duration) {
 	lis, err := net.Listen("unix", sock)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -55,6 +56,9 @@ func serve(sock string, maxRecv int, maxAge time.Duration) {
 	opts := []grpc.ServerOption{grpc.MaxRecvMsgSize(maxRecv)}
 	if maxAge > 0 {
 		opts = append(opts, grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionAge: maxAge, MaxConnectionAgeGrace: 30 * time.Second}))
+	}
+	if pingMin > 0 {
+		opts = append(opts, grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: pingMin}))
 	}
 	g := grpc.NewServer(opts...)
 	s := &server{rec: newRecords()}
