@@ -100,6 +100,22 @@ describe.each<[Kind, boolean]>([
     }
   });
 
+  test("a brokered dial's channelOptions hold over a mux stream: a response over its receive limit is RESOURCE_EXHAUSTED", async () => {
+    const dir = scratchDir();
+    const client = newClient(kind, dir.path, { autoMTLS: mtls });
+    try {
+      const c = await client.dispense<Clients>("test");
+      const { value: id } = await c.echo.brokered({});
+      const echo = createClient(Echo, await c.broker.dial(id, { channelOptions: { maxReceiveMessageLength: 1000 } }));
+      expect((await echo.echo({ value: new Uint8Array(10) })).value).toHaveLength(10);
+      const err = await echo.echo({ value: new Uint8Array(5000) }).catch((e) => e);
+      expect(err.code).toBe(Code.RESOURCE_EXHAUSTED);
+    } finally {
+      await client.kill();
+      dir.remove();
+    }
+  });
+
   test("plugin killed with brokered streams open: UNAVAILABLE, no hang, nothing left", async () => {
     const dir = scratchDir();
     const client = newClient(kind, dir.path, { autoMTLS: mtls });

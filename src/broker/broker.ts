@@ -238,7 +238,7 @@ export class Broker {
    * the ack (5 s) and opens a stream, as go-plugin's muxDial does. The first
    * connect happens here, so a refused knock fails the dial.
    */
-  private async dialMux(id: number, mux: BrokerMux, opts: { timeoutMs?: number }): Promise<Channel> {
+  private async dialMux(id: number, mux: BrokerMux, opts: { timeoutMs?: number; channelOptions?: ChannelOptions }): Promise<Channel> {
     const timeoutMs = opts.timeoutMs ?? this.opts.dialTimeoutMs ?? 5000;
     const connect = () => {
       const run = this.dialQueue.then(() => this.knockAndOpen(id, mux, timeoutMs));
@@ -257,8 +257,12 @@ export class Broker {
     };
     const channel: Channel =
       (this.opts.engine ?? defaultEngine()) === "h2"
-        ? new H2Channel(open, { tls: this.opts.tls, maxReceiveMessageLength: MAX_INT32, maxSendMessageLength: MAX_INT32 })
-        : duplexChannel(open, { tls: this.opts.muxTls?.(), target: `broker-${id}` });
+        ? new H2Channel(open, {
+            tls: this.opts.tls,
+            maxReceiveMessageLength: opts.channelOptions?.maxReceiveMessageLength ?? MAX_INT32,
+            maxSendMessageLength: opts.channelOptions?.maxSendMessageLength ?? MAX_INT32,
+          })
+        : duplexChannel(open, { tls: this.opts.muxTls?.(), target: `broker-${id}`, maxReceiveMessageLength: opts.channelOptions?.maxReceiveMessageLength });
     const close = channel.close.bind(channel);
     channel.close = () => {
       pending?.destroy();

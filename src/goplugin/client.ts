@@ -478,8 +478,16 @@ export class Client implements ManagedProcess, AsyncDisposable {
       mux.connect().catch(() => {});
       channel =
         (this.config.engine ?? defaultEngine()) === "h2"
-          ? new H2Channel(() => mux.open(), { tls: tls?.pem, maxReceiveMessageLength: MAX_INT32, maxSendMessageLength: MAX_INT32 })
-          : duplexChannel(() => mux.open(), { tls: tls?.connectionOptions?.(), target: "plugin" });
+          ? new H2Channel(() => mux.open(), {
+              tls: tls?.pem,
+              maxReceiveMessageLength: this.config.channelOptions?.maxReceiveMessageLength ?? MAX_INT32,
+              maxSendMessageLength: this.config.channelOptions?.maxSendMessageLength ?? MAX_INT32,
+            })
+          : duplexChannel(() => mux.open(), {
+              tls: tls?.connectionOptions?.(),
+              target: "plugin",
+              maxReceiveMessageLength: this.config.channelOptions?.maxReceiveMessageLength,
+            });
     } else {
       try {
         channel = dialChannel(h.addr, {
