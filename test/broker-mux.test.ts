@@ -108,7 +108,7 @@ describe.each<[Kind, boolean]>([
       const { value: id } = await c.echo.brokered({});
       const echo = createClient(Echo, await c.broker.dial(id, { channelOptions: { maxReceiveMessageLength: 1000 } }));
       expect((await echo.echo({ value: new Uint8Array(10) })).value).toHaveLength(10);
-      const err = await echo.echo({ value: new Uint8Array(5000) }).catch((e) => e);
+      const err = await echo.echo({ value: new Uint8Array(5000) }, { deadline: 8000 }).catch((e) => e);
       expect(err.code).toBe(Code.RESOURCE_EXHAUSTED);
     } finally {
       await client.kill();

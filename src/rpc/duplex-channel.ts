@@ -305,7 +305,9 @@ class DuplexCall {
     this.status = { code, details, metadata: new grpc.Metadata() };
     this.messages.length = 0;
     if (this.req && !this.req.closed) this.req.close(http2.constants.NGHTTP2_CANCEL);
-    else this.maybeFinish();
+    // The call ends now, as grpc-js's own cancelWithStatus does: over a TLS-in-mux carrier the
+    // reset stream's "close" can come late or not at all, and the caller would wait for it.
+    this.emitStatus();
   }
 
   getPeer(): string {
