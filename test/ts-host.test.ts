@@ -173,6 +173,26 @@ describe.each<Kind>(["go", "ts"])("TS host × %s plugin", (kind) => {
     }
   });
 
+  test("200 echoes of 1 MiB, 64 in flight, all come back (flow control never stalls the connection)", async () => {
+    // Before Node 24, a Node host and a Node plugin that both enlarged their HTTP/2 connection
+    // window stalled here for good (the calls hung until their deadlines).
+    const { client } = newClient(kind);
+    try {
+      const { echo } = await client.dispense<TestClients>("test");
+      const msg = new Uint8Array(1024 * 1024).fill(9);
+      let left = 200;
+      let ok = 0;
+      await Promise.all(
+        Array.from({ length: 64 }, async () => {
+          while (left-- > 0) if ((await echo.echo({ value: msg }, { deadline: 30_000 })).value.length === msg.length) ok++;
+        }),
+      );
+      expect(ok).toBe(200);
+    } finally {
+      await client.kill();
+    }
+  });
+
   test("a plugin that ignores Shutdown is SIGKILLed after the grace period", async () => {
     const flag = kind === "ts" ? "--ignore-shutdown" : "-ignore-shutdown";
     const { client, logger } = newClient(kind, [flag], { killGraceMs: 500 });

@@ -11,6 +11,14 @@ import { Code, RpcError, toStatus } from "./status.js";
 import { MAX_INT32 } from "./net-addr.js";
 import { decodeTimeout, encodeMessage, frame, FrameDecoder, FrameError } from "./wire.js";
 
+/**
+ * Before Node 24, two node:http2 peers that both enlarge their connection window stall for good
+ * under many concurrent large messages (64 × 1 MiB echoes between a Node 20 or 22 host and plugin
+ * hang until their deadlines; either side alone, or Node 24 on both, is fine). There the server
+ * keeps HTTP/2's default connection window, so a Node host's enlarged one never meets another.
+ */
+const SESSION_WINDOW_SAFE = Number(process.versions.node.split(".")[0]) >= 24;
+
 // RFC 9113 error code, written out: reading http2.constants would load node:http2 as this module
 // is evaluated, which a plugin executable's startup snapshot cannot hold.
 const NGHTTP2_CANCEL = 0x8;
@@ -78,9 +86,11 @@ export class H2Server {
       this.sessions.add(s);
       s.on("close", () => this.sessions.delete(s));
       s.on("error", () => {});
-      s.on("connect", () => !s.destroyed && s.setLocalWindowSize(SESSION_WINDOW));
-      // setLocalWindowSize needs the session connected; it usually already is.
-      if (!s.connecting && !s.destroyed) s.setLocalWindowSize(SESSION_WINDOW);
+      if (SESSION_WINDOW_SAFE) {
+        s.on("connect", () => !s.destroyed && s.setLocalWindowSize(SESSION_WINDOW));
+        // setLocalWindowSize needs the session connected; it usually already is.
+        if (!s.connecting && !s.destroyed) s.setLocalWindowSize(SESSION_WINDOW);
+      }
     });
     this.h2.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, raw: string[]) =>
       this.dispatch(stream, headers, raw),
