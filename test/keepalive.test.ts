@@ -3,38 +3,13 @@
 // the server sends GOAWAY ENHANCE_YOUR_CALM "too_many_pings" and closes the connection. go-plugin's
 // Go servers keep grpc-go's default MinTime of 5 minutes, so the library pings every 310 s; these
 // tests scale both sides down (MinTime 1 s) on each engine.
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
+import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { Semantics } from "./gen/rpctest/semantics_pb.js";
 import { Code, createClient, H2Channel, RpcError, type Channel } from "../src/index.js";
 import { dialChannel } from "../src/rpc/transport.js";
-import { BIN, scratchDir } from "./helpers.js";
-
-const GO = join(BIN, "rpcsemantics");
-
-async function startGoServer(sock: string, ...flags: string[]): Promise<ChildProcess> {
-  const p = spawn(GO, ["serve", sock, ...flags], { stdio: ["pipe", "pipe", "inherit"] });
-  let out = "";
-  p.stdout!.setEncoding("utf8");
-  await new Promise<void>((resolve, reject) => {
-    p.stdout!.on("data", (d: string) => {
-      out += d;
-      if (out.includes("READY")) resolve();
-    });
-    p.once("exit", (code) => reject(new Error(`rpcsemantics serve exited (${code}) before READY`)));
-  });
-  return p;
-}
-
-async function stopGoServer(p: ChildProcess): Promise<void> {
-  if (p.exitCode !== null || p.signalCode !== null) return;
-  const exited = once(p, "exit");
-  p.stdin!.end();
-  const t = setTimeout(() => p.kill("SIGKILL"), 5000);
-  await exited;
-  clearTimeout(t);
-}
+import { scratchDir } from "./helpers.js";
+import { startGoServer, stopGoServer } from "./rpcsemantics-server.js";
 
 /** A bidi stream that sends one message, reads its echo, then stays open (no data either way) until `release`. */
 async function heldStream(ch: Channel) {

@@ -3,8 +3,7 @@
 // the Go server, on each engine.
 import { grpcJsChannelOf, grpcJsServer, grpcJsServerOf } from "../src/rpc/grpc-js-handles.js";
 import * as grpc from "@grpc/grpc-js";
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
+import { execFile, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { anyUnpack, StringValueSchema } from "@bufbuild/protobuf/wkt";
 import { Semantics } from "./gen/rpctest/semantics_pb.js";
@@ -24,6 +23,7 @@ import {
 } from "../src/index.js";
 import { semanticsService } from "./fixtures/semantics-service.js";
 import { BIN, scratchDir } from "./helpers.js";
+import { startGoServer, stopGoServer } from "./rpcsemantics-server.js";
 
 const GO = join(BIN, "rpcsemantics");
 const MAX = 128 * 1024 * 1024;
@@ -68,29 +68,6 @@ function runGoClient(sock: string, small: string): Promise<{ name: string; ok: b
       }
     }),
   );
-}
-
-async function startGoServer(sock: string, ...flags: string[]): Promise<ChildProcess> {
-  const p = spawn(GO, ["serve", sock, ...flags], { stdio: ["pipe", "pipe", "inherit"] });
-  let out = "";
-  p.stdout!.setEncoding("utf8");
-  await new Promise<void>((resolve, reject) => {
-    p.stdout!.on("data", (d: string) => {
-      out += d;
-      if (out.includes("READY")) resolve();
-    });
-    p.once("exit", (code) => reject(new Error(`rpcsemantics serve exited (${code}) before READY`)));
-  });
-  return p;
-}
-
-async function stopGoServer(p: ChildProcess): Promise<void> {
-  if (p.exitCode !== null || p.signalCode !== null) return;
-  const exited = once(p, "exit");
-  p.stdin!.end();
-  const t = setTimeout(() => p.kill("SIGKILL"), 5000);
-  await exited;
-  clearTimeout(t);
 }
 
 function channel(engine: Engine, sock: string, maxRecv = MAX): Channel {
