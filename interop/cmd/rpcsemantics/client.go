@@ -81,18 +81,23 @@ func expectRecord(cc *grpc.ClientConn, id string, want codes.Code) error {
 	return nil
 }
 
-func runClient(sock, small string) int {
-	cc := dial(sock)
-	defer cc.Close()
-	var results []result
-	check := func(name string, fn func() error) {
+// checker returns a function that runs one named check and records its outcome in results.
+func checker(results *[]result) func(name string, fn func() error) {
+	return func(name string, fn func() error) {
 		err := fn()
 		r := result{Name: name, OK: err == nil}
 		if err != nil {
 			r.Error = err.Error()
 		}
-		results = append(results, r)
+		*results = append(*results, r)
 	}
+}
+
+func runClient(sock, small string) int {
+	cc := dial(sock)
+	defer cc.Close()
+	var results []result
+	check := checker(&results)
 	bg := context.Background()
 
 	check("metadata text and binary echoed in headers and trailers", func() error {

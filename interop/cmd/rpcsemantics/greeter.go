@@ -97,14 +97,7 @@ func runGreeterClient(network, address string) int {
 	}
 	defer cc.Close()
 	var results []result
-	check := func(name string, fn func() error) {
-		err := fn()
-		r := result{Name: name, OK: err == nil}
-		if err != nil {
-			r.Error = err.Error()
-		}
-		results = append(results, r)
-	}
+	check := checker(&results)
 	bg := context.Background()
 
 	check("hello: request metadata read; response header and binary trailer received", func() error {

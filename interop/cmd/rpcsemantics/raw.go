@@ -14,17 +14,22 @@ import (
 	"golang.org/x/net/http2"
 )
 
-// rawTimeoutCall sends a Unary "wait" call by hand over HTTP/2 with a
-// grpc-timeout header and no timer of its own, so only the server's deadline
-// can end it; it returns the grpc-status the server answered with.
-func rawTimeoutCall(sock, timeout, id string) (string, error) {
-	tr := &http2.Transport{
+// unixH2Transport speaks cleartext HTTP/2 to a unix socket, for calls written by hand.
+func unixH2Transport(sock string) *http2.Transport {
+	return &http2.Transport{
 		AllowHTTP: true,
 		DialTLSContext: func(ctx context.Context, _, _ string, _ *tls.Config) (net.Conn, error) {
 			var d net.Dialer
 			return d.DialContext(ctx, "unix", sock)
 		},
 	}
+}
+
+// rawTimeoutCall sends a Unary "wait" call by hand over HTTP/2 with a
+// grpc-timeout header and no timer of its own, so only the server's deadline
+// can end it; it returns the grpc-status the server answered with.
+func rawTimeoutCall(sock, timeout, id string) (string, error) {
+	tr := unixH2Transport(sock)
 	defer tr.CloseIdleConnections()
 	body := []byte{0, 0, 0, 0, 0} // one empty BytesValue
 	req, err := http.NewRequest("POST", "http://localhost"+pathUnary, bytes.NewReader(body))
@@ -57,13 +62,7 @@ func rawTimeoutCall(sock, timeout, id string) (string, error) {
 // written (base64 padded or not, or malformed); it returns the grpc-status,
 // the decoded grpc-message and the response headers.
 func rawMetadataCall(sock, key, value string) (string, string, http.Header, error) {
-	tr := &http2.Transport{
-		AllowHTTP: true,
-		DialTLSContext: func(ctx context.Context, _, _ string, _ *tls.Config) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", sock)
-		},
-	}
+	tr := unixH2Transport(sock)
 	defer tr.CloseIdleConnections()
 	req, err := http.NewRequest("POST", "http://localhost"+pathUnary, bytes.NewReader([]byte{0, 0, 0, 0, 0}))
 	if err != nil {
