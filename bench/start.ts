@@ -1,10 +1,10 @@
 // Plugin start time, spawn → handshake line, in one run: the Go test plugin,
 // the TS test plugin as today (node + an esbuild bundle that loads its packages
 // from node_modules), the same plugin as one executable (`go-plugin-ts build`:
-// Node 24 SEA, h2 engine without grpc-js, with a V8 startup snapshot, and the
-// same built with code cache instead of the snapshot), and Node's own start (a
-// script that prints one line) as the floor, for the machine's node and the
-// embedded Node 24.
+// the embedded Node's SEA, h2 engine without grpc-js, with a V8 startup
+// snapshot; the same built with code cache instead of the snapshot, and built
+// on Node 26, the newer Current line), and Node's own start (a script that
+// prints one line) as the floor, for the machine's node and the embedded ones.
 //
 // Each command runs with only go-plugin's variables in its environment (like
 // a LOOP plugin under chainlink's host); spawns are interleaved round-robin
@@ -14,14 +14,14 @@
 //
 //   tsx bench/start.ts [--n=N]     (also run by bench/run.ts as the `start` section;
 //                                  standalone it writes bench/results/start.json and start.md)
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { pluginExecutable } from "../test/executables.js";
-import { pinnedNode } from "../src/cli/build.js";
-import { buildBundles, GO_PLUGIN, Sandbox, TS_PLUGIN } from "./lib.js";
+import { EMBED_NODE_MAJOR, pinnedNode } from "../src/cli/build.js";
+import { buildBundles, GO_PLUGIN, ROOT, Sandbox, TS_PLUGIN } from "./lib.js";
 
 export interface StartRow {
   name: string;
@@ -39,7 +39,8 @@ export interface StartResult {
   n: number;
   warmup: number;
   node: string;
-  node24: string;
+  /** The node embedded in the executables (its path). */
+  embedded: string;
   /** 1-minute load average of the machine before and after the spawns (a shared machine: say it). */
   load: [number, number];
   rows: StartRow[];
@@ -90,19 +91,25 @@ export async function benchStart(opts: { n: number; warmup?: number; log?: (s: s
   const log = opts.log ?? (() => {});
   const warmup = opts.warmup ?? 2;
   buildBundles();
-  const node24 = pinnedNode();
+  const embedded = pinnedNode();
+  const major = `Node ${EMBED_NODE_MAJOR}`;
+  const tag = `node${EMBED_NODE_MAJOR}`;
   log("start: building (or reusing) the TS plugin executable");
   const exe = (await pluginExecutable("ts-plugin", "test/fixtures/ts-plugin.ts")).path;
   const exeCodeCache = (await pluginExecutable("ts-plugin-code-cache", "test/fixtures/ts-plugin.ts", { snapshot: false })).path;
+  const node26 = execFileSync(process.execPath, [join(ROOT, "scripts", "node-runtime.mjs"), "26"], { encoding: "utf8" }).trim();
+  const exe26 = (await pluginExecutable("ts-plugin-node26", "test/fixtures/ts-plugin.ts", { node: node26 })).path;
   const line = ["-e", "process.stdout.write('ready\\n')"];
   const rows: Array<{ name: string; what: string; argv: string[] }> = [
     { name: "go", what: "Go test plugin (interop/.bin/goplugin-test)", argv: [GO_PLUGIN] },
     { name: "ts-node-bundle", what: `TS test plugin: node ${process.version} + ESM bundle, packages from node_modules`, argv: [process.execPath, TS_PLUGIN] },
-    { name: "ts-node24-bundle", what: "the same bundle on the embedded Node 24", argv: [node24, TS_PLUGIN] },
-    { name: "ts-executable", what: "TS test plugin as one executable (go-plugin-ts build: Node 24 SEA, h2 engine, startup snapshot)", argv: [exe] },
-    { name: "ts-executable-code-cache", what: "the same built with --no-snapshot (Node 24 SEA, h2 engine, code cache)", argv: [exeCodeCache] },
+    { name: `ts-${tag}-bundle`, what: `the same bundle on the embedded ${major}`, argv: [embedded, TS_PLUGIN] },
+    { name: "ts-executable", what: `TS test plugin as one executable (go-plugin-ts build: ${major} SEA, h2 engine, startup snapshot)`, argv: [exe] },
+    { name: "ts-executable-code-cache", what: `the same built with --no-snapshot (${major} SEA, h2 engine, code cache)`, argv: [exeCodeCache] },
+    { name: "ts-executable-node26", what: "the same snapshot build embedding Node 26 (`--node`; the Current line, not LTS)", argv: [exe26] },
     { name: "node-empty", what: `node ${process.version} printing one line (the floor of the bundle rows)`, argv: [process.execPath, ...line] },
-    { name: "node24-empty", what: "Node 24 printing one line (the floor of the executable)", argv: [node24, ...line] },
+    { name: `${tag}-empty`, what: `${major} printing one line (the floor of the executable)`, argv: [embedded, ...line] },
+    { name: "node26-empty", what: "Node 26 printing one line (the floor of the Node 26 executable)", argv: [node26, ...line] },
   ];
   const sandbox = new Sandbox();
   const env = (row: string) => ({
@@ -141,7 +148,7 @@ export async function benchStart(opts: { n: number; warmup?: number; log?: (s: s
     n: opts.n,
     warmup,
     node: process.version,
-    node24: node24,
+    embedded,
     load: [r1(loadBefore), r1(loadavg()[0]!)],
     rows: rows.map((row, k) => {
       const ms = [...samples[k]!.ms].sort((a, b) => a - b);

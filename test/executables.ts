@@ -18,9 +18,12 @@ export interface PluginExecutable {
   built: boolean;
 }
 
-/** The executable of `entry` (relative to the repository), built on first use; `snapshot: false` for code cache. */
-export async function pluginExecutable(name: string, entry: string, opts: { snapshot?: boolean } = {}): Promise<PluginExecutable> {
-  const node = pinnedNode();
+/**
+ * The executable of `entry` (relative to the repository), built on first use; `snapshot: false`
+ * for code cache, `node` to embed another node than the build's default.
+ */
+export async function pluginExecutable(name: string, entry: string, opts: { snapshot?: boolean; node?: string } = {}): Promise<PluginExecutable> {
+  const node = opts.node ?? pinnedNode();
   const source = join(ROOT, entry);
   const snapshot = opts.snapshot !== false;
   const key = createHash("sha256")

