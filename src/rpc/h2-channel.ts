@@ -8,6 +8,7 @@ import { MetadataError, readMetadata, writeMetadata } from "./metadata-wire.js";
 import { Code, RpcError } from "./status.js";
 import { MAX_INT32, type NetAddr } from "./net-addr.js";
 import { DeferredDuplex } from "./deferred-duplex.js";
+import { USER_AGENT } from "./user-agent.js";
 import { SessionKeepalive, type KeepaliveSettings } from "./h2-keepalive.js";
 import {
   codeOfHttpStatus,
@@ -320,6 +321,7 @@ export class ClientCall {
     headers[":path"] = path;
     headers["content-type"] = "application/grpc";
     headers.te = "trailers";
+    headers["user-agent"] = USER_AGENT;
     if (opts.signal?.aborted) {
       this.finishLater(Code.CANCELLED, "context canceled");
       return;

@@ -218,7 +218,7 @@ function trailersOnly(stream: http2.ServerHttp2Stream, code: Code, details: stri
   if (stream.closed || stream.headersSent) return;
   stream.respond(
     { ":status": http, "content-type": "application/grpc", "grpc-status": String(code), "grpc-message": encodeMessage(details) },
-    { endStream: true },
+    { endStream: true, sendDate: false },
   );
 }
 
@@ -431,7 +431,7 @@ class ServerCall implements HandlerContext {
     const h = writeMetadata(md, {});
     h[":status"] = 200;
     h["content-type"] = "application/grpc";
-    this.stream.respond(h, { waitForTrailers: true });
+    this.stream.respond(h, { waitForTrailers: true, sendDate: false });
     this.stream.once("wantTrailers", () => {
       const s = this.stream;
       if (!this.pendingTrailers || s.closed) return;
@@ -475,7 +475,7 @@ class ServerCall implements HandlerContext {
         this.headersSent = true;
         t[":status"] = 200;
         t["content-type"] = "application/grpc";
-        this.stream.respond(t, { endStream: true });
+        this.stream.respond(t, { endStream: true, sendDate: false });
       } else {
         this.pendingTrailers = t;
         this.stream.end();

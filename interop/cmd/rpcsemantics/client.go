@@ -122,6 +122,17 @@ func runClient(sock, small string) int {
 		return nil
 	})
 
+	check("response headers carry no date, as grpc-go's server sends none", func() error {
+		var h metadata.MD
+		if err := cc.Invoke(bg, pathUnary, wrapperspb.Bytes(nil), new(wrapperspb.BytesValue), grpc.Header(&h)); err != nil {
+			return err
+		}
+		if d := h.Get("date"); len(d) != 0 {
+			return fmt.Errorf("date header %q", d)
+		}
+		return nil
+	})
+
 	check("server stream and bidi: metadata echoed in headers and trailers", func() error {
 		bin := string([]byte{0, 255, ','})
 		for _, c := range []struct {
@@ -262,6 +273,7 @@ func runClient(sock, small string) int {
 
 	check("client cancels a server stream mid-stream; the handler sees CANCELLED", func() error {
 		ctx, cancel := context.WithCancel(withMD(bg, "x-mode", "hang", "x-id", "cancel-server-stream"))
+		defer cancel() // cancelled below mid-stream; this covers the early returns
 		st, err := cc.NewStream(ctx, serverDesc, pathServer)
 		if err != nil {
 			return err
@@ -280,6 +292,7 @@ func runClient(sock, small string) int {
 
 	check("client cancels a client stream mid-stream; the handler's read fails with CANCELLED", func() error {
 		ctx, cancel := context.WithCancel(withMD(bg, "x-id", "cancel-client-stream"))
+		defer cancel() // cancelled below mid-stream; this covers the early returns
 		st, err := cc.NewStream(ctx, clientDesc, pathClient)
 		if err != nil {
 			return err
@@ -296,6 +309,7 @@ func runClient(sock, small string) int {
 
 	check("client cancels a bidi stream mid-stream; the handler's read fails with CANCELLED", func() error {
 		ctx, cancel := context.WithCancel(withMD(bg, "x-id", "cancel-bidi"))
+		defer cancel() // cancelled below mid-stream; this covers the early returns
 		st, err := cc.NewStream(ctx, bidiDesc, pathBidi)
 		if err != nil {
 			return err
