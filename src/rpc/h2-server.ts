@@ -218,8 +218,17 @@ function trailersOnly(stream: http2.ServerHttp2Stream, code: Code, details: stri
   if (stream.closed || stream.headersSent) return;
   stream.respond(
     { ":status": http, "content-type": "application/grpc", "grpc-status": String(code), "grpc-message": encodeMessage(details) },
-    { endStream: true, sendDate: false },
+    noDate({ endStream: true }),
   );
+}
+
+/**
+ * Response options without Node's automatic `date` header, which grpc-go's server never sends
+ * (`sendDate` is honoured by node:http2's respond() but missing from @types/node's options type).
+ */
+function noDate(opts: http2.ServerStreamResponseOptions): http2.ServerStreamResponseOptions {
+  const withDate: http2.ServerStreamResponseOptions & { sendDate: boolean } = { ...opts, sendDate: false };
+  return withDate;
 }
 
 /** Requests of a streaming call, read by the handler as an async iterable. */
@@ -431,7 +440,7 @@ class ServerCall implements HandlerContext {
     const h = writeMetadata(md, {});
     h[":status"] = 200;
     h["content-type"] = "application/grpc";
-    this.stream.respond(h, { waitForTrailers: true, sendDate: false });
+    this.stream.respond(h, noDate({ waitForTrailers: true }));
     this.stream.once("wantTrailers", () => {
       const s = this.stream;
       if (!this.pendingTrailers || s.closed) return;
@@ -475,7 +484,7 @@ class ServerCall implements HandlerContext {
         this.headersSent = true;
         t[":status"] = 200;
         t["content-type"] = "application/grpc";
-        this.stream.respond(t, { endStream: true, sendDate: false });
+        this.stream.respond(t, noDate({ endStream: true }));
       } else {
         this.pendingTrailers = t;
         this.stream.end();
