@@ -36,7 +36,8 @@ export async function pluginExecutable(name: string, entry: string, opts: { snap
   const path = join(CACHE, `${name}-${key}`);
   if (existsSync(path)) return { path, built: false };
   mkdirSync(CACHE, { recursive: true });
-  for (const f of readdirSync(CACHE)) if (f.startsWith(`${name}-`)) rmSync(join(CACHE, f), { force: true });
+  // Older builds of this name only (`kv-<key>`, not `kv-node26-<key>`).
+  for (const f of readdirSync(CACHE)) if (f.slice(0, -17) === name && /-[0-9a-f]{16}$/.test(f)) rmSync(join(CACHE, f), { force: true });
   const lines: string[] = [];
   const made = await build({ entry: source, output: path, node, snapshot, log: (l) => lines.push(l) });
   // The suites that launch these prove the snapshot build: a silent fallback to code cache would hide its breakage.

@@ -89,6 +89,36 @@ describe("go-plugin-ts build refuses what it cannot ship", () => {
   });
 });
 
+/** go-plugin's KV host puts and gets through the executable `kvExe`, with only sh on its PATH. */
+async function kvRoundTrip(kvExe: string): Promise<void> {
+  expect(statSync(kvExe).size).toBeGreaterThan(50e6); // a node runtime inside, not a launcher script
+  const s = scratchDir();
+  try {
+    // The KV host runs `sh -c $KV_PLUGIN`; its PATH holds sh and nothing else.
+    const dirs = { bin: join(s.path, "bin"), cwd: join(s.path, "cwd"), sockets: join(s.path, "sockets") };
+    for (const d of Object.values(dirs)) mkdirSync(d);
+    symlinkSync("/bin/sh", join(dirs.bin, "sh"));
+    const env = { PATH: dirs.bin, KV_PLUGIN: kvExe, KV_PROTO: "grpc", KV_LOG_LEVEL: "debug", PLUGIN_UNIX_SOCKET_DIR: dirs.sockets };
+    const put = await runHost([join(BIN, "kv"), "put", "hello", "world"], { cwd: dirs.cwd, env });
+    expect(put).toMatchObject({ code: 0 });
+    expect(readFileSync(join(dirs.cwd, "kv_hello"), "utf8")).toBe("world\n\nWritten from plugin-ts");
+    const get = await runHost([join(BIN, "kv"), "get", "hello"], { cwd: dirs.cwd, env });
+    expect(get).toMatchObject({ code: 0, stdout: "world\n\nWritten from plugin-ts\n" });
+    for (const run of [put, get]) {
+      // The plugin's own log line reached the Go host, which then saw it exit and remove its socket.
+      const t = parseLaunch(run.stderr);
+      expect(t).toMatchObject({ version: 1, network: "unix" });
+      expect(t.address?.startsWith(dirs.sockets + "/")).toBe(true);
+      expect(t.pluginPid).toBeDefined();
+      expect(processAlive(t.pluginPid)).toBe(false);
+    }
+    expect(processesMatching(kvExe)).toEqual([]);
+    expect(readdirSync(dirs.sockets)).toEqual([]);
+  } finally {
+    s.remove();
+  }
+}
+
 describe("go-plugin's unchanged examples/grpc Go host × the TS KV plugin as one executable", () => {
   let kvExe: string;
   beforeAll(async () => {
@@ -96,32 +126,7 @@ describe("go-plugin's unchanged examples/grpc Go host × the TS KV plugin as one
   }, BUILD_MS);
 
   test("put and get, with no node on the host's PATH", async () => {
-    expect(statSync(kvExe).size).toBeGreaterThan(50e6); // a node runtime inside, not a launcher script
-    const s = scratchDir();
-    try {
-      // The KV host runs `sh -c $KV_PLUGIN`; its PATH holds sh and nothing else.
-      const dirs = { bin: join(s.path, "bin"), cwd: join(s.path, "cwd"), sockets: join(s.path, "sockets") };
-      for (const d of Object.values(dirs)) mkdirSync(d);
-      symlinkSync("/bin/sh", join(dirs.bin, "sh"));
-      const env = { PATH: dirs.bin, KV_PLUGIN: kvExe, KV_PROTO: "grpc", KV_LOG_LEVEL: "debug", PLUGIN_UNIX_SOCKET_DIR: dirs.sockets };
-      const put = await runHost([join(BIN, "kv"), "put", "hello", "world"], { cwd: dirs.cwd, env });
-      expect(put).toMatchObject({ code: 0 });
-      expect(readFileSync(join(dirs.cwd, "kv_hello"), "utf8")).toBe("world\n\nWritten from plugin-ts");
-      const get = await runHost([join(BIN, "kv"), "get", "hello"], { cwd: dirs.cwd, env });
-      expect(get).toMatchObject({ code: 0, stdout: "world\n\nWritten from plugin-ts\n" });
-      for (const run of [put, get]) {
-        // The plugin's own log line reached the Go host, which then saw it exit and remove its socket.
-        const t = parseLaunch(run.stderr);
-        expect(t).toMatchObject({ version: 1, network: "unix" });
-        expect(t.address?.startsWith(dirs.sockets + "/")).toBe(true);
-        expect(t.pluginPid).toBeDefined();
-        expect(processAlive(t.pluginPid)).toBe(false);
-      }
-      expect(processesMatching(kvExe)).toEqual([]);
-      expect(readdirSync(dirs.sockets)).toEqual([]);
-    } finally {
-      s.remove();
-    }
+    await kvRoundTrip(kvExe);
   });
 
   test("a SIGTERM as soon as the handshake line is read still removes the socket (exit 143)", async () => {
@@ -136,6 +141,18 @@ describe("go-plugin's unchanged examples/grpc Go host × the TS KV plugin as one
     } finally {
       s.remove();
     }
+  });
+});
+
+describe.each([22, 26])("the KV plugin as one executable embedding Node %i (--node)", (major) => {
+  let kvExe: string;
+  beforeAll(async () => {
+    const node = execFileSync(process.execPath, [join(ROOT, "scripts", "node-runtime.mjs"), String(major)], { encoding: "utf8" }).trim();
+    kvExe = (await pluginExecutable(`kv-node${major}`, "examples/kv/plugin.ts", { node })).path;
+  }, BUILD_MS);
+
+  test("go-plugin's KV host puts and gets through it", async () => {
+    await kvRoundTrip(kvExe);
   });
 });
 
