@@ -42,6 +42,11 @@ export interface ServeConfig {
   logger?: HclogLogger;
   /** Largest message accepted from the host; 4 MiB like a Go plugin's server. */
   maxRecvMsgSize?: number;
+  /**
+   * Options of the plugin's own gRPC server (go-plugin's `GRPCServer` options), e.g. `callObservers`;
+   * `maxRecvMsgSize` / `maxSendMsgSize` win over its message limits. Brokered servers: `broker.serverOptions`.
+   */
+  serverOptions?: ServerOptions;
   /** The gRPC engine of the plugin's servers and brokered dials; default `defaultEngine()`. */
   engine?: EngineName;
   /** Largest message sent to the host; MaxInt32 by default. */
@@ -114,6 +119,7 @@ export async function serve(config: ServeConfig): Promise<void> {
   const muxOn = parseGoBool(env[ENV.multiplexGRPC] ?? "");
   const engine: EngineName = config.engine ?? defaultEngine();
   const server = createServer({
+    ...config.serverOptions,
     engine,
     maxReceiveMessageLength: config.maxRecvMsgSize ?? 4 * 1024 * 1024,
     maxSendMessageLength: config.maxSendMsgSize ?? MAX_INT32,

@@ -43,7 +43,12 @@ export interface CreateServerOptions extends ServerOptions {
 /** A gRPC server of the chosen engine; register services with `addServices`, listen with `bindServer`. */
 export function createServer(o: CreateServerOptions = {}): Server {
   if ((o.engine ?? defaultEngine()) === "h2") {
-    return new H2Server({ maxReceiveMessageLength: o.maxReceiveMessageLength, maxSendMessageLength: o.maxSendMessageLength, tls: o.tls });
+    return new H2Server({
+      maxReceiveMessageLength: o.maxReceiveMessageLength,
+      maxSendMessageLength: o.maxSendMessageLength,
+      tls: o.tls,
+      callObservers: o.callObservers,
+    });
   }
   return createGrpcJsServer(o);
 }

@@ -5,6 +5,7 @@ import { grpcJsChannelOf, grpcJsServerOf } from "./grpc-js-handles.js";
 import type { GrpcJsChannel, GrpcJsServer } from "./handles.js";
 import { keepaliveOf, type ChannelOptions, type ServerOptions, type TlsPem } from "./options.js";
 import { MAX_INT32 } from "./net-addr.js";
+import { observingInterceptor } from "./grpc-js-observe.js";
 
 /**
  * The grpc-js engine behind this library's own option and TLS types: each is
@@ -18,6 +19,7 @@ export function createGrpcJsServer(o: ServerOptions & { tls?: TlsPem }): GrpcJsS
   const server = new grpc.Server({
     "grpc.max_receive_message_length": o.maxReceiveMessageLength ?? 4 * 1024 * 1024,
     "grpc.max_send_message_length": o.maxSendMessageLength ?? MAX_INT32,
+    ...(o.callObservers?.length ? { interceptors: [observingInterceptor(o.callObservers)] } : {}),
   });
   if (o.tls) serverCreds.set(server, serverCredentials(o.tls));
   return grpcJsServerOf(server);

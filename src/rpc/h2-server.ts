@@ -8,6 +8,7 @@ import type { HandlerContext } from "./context.js";
 import { Metadata, type MetadataInit } from "./metadata.js";
 import { MetadataError, readMetadata, writeMetadata } from "./metadata-wire.js";
 import { Code, RpcError, toStatus } from "./status.js";
+import { callTypeOf, observedMethod, startCall, type CallObserver, type CallReporter, type ObservedMethod } from "./observe.js";
 import { MAX_INT32 } from "./net-addr.js";
 import { decodeTimeout, encodeMessage, frame, FrameDecoder, FrameError } from "./wire.js";
 
@@ -36,6 +37,8 @@ export interface H2ServerOptions {
   /** Largest response message; default MaxInt32. */
   maxSendMessageLength?: number;
   tls?: ServerTlsPem;
+  /** Observers of every call this server handles (see `CallObserver`). */
+  callObservers?: readonly CallObserver[];
 }
 
 type AnyImpl = (arg: unknown, ctx: HandlerContext) => unknown;
@@ -46,6 +49,7 @@ interface Route {
   fn?: AnyImpl;
   de: (b: Buffer) => unknown;
   ser: (v: unknown) => Buffer;
+  observed: ObservedMethod;
 }
 
 /**
@@ -60,12 +64,15 @@ export class H2Server {
   private readonly h2: http2.Http2Server | http2.Http2SecureServer;
   private readonly maxRecv: number;
   private readonly maxSend: number;
+  /** Undefined when there are none, so a call pays one check. */
+  private readonly observers?: readonly CallObserver[];
   private listening = false;
   private stopped = false;
 
   constructor(opts: H2ServerOptions = {}) {
     this.maxRecv = opts.maxReceiveMessageLength ?? 4 * 1024 * 1024;
     this.maxSend = opts.maxSendMessageLength ?? MAX_INT32;
+    if (opts.callObservers?.length) this.observers = [...opts.callObservers];
     const common = {
       settings: { initialWindowSize: STREAM_WINDOW, maxConcurrentStreams: 2 ** 32 - 1 },
       maxSessionMemory: SESSION_MEMORY_MB,
@@ -104,12 +111,14 @@ export class H2Server {
   register(desc: DescService, impl: Record<string, unknown>): void {
     this.serviceNames.add(desc.typeName);
     for (const m of desc.methods) {
-      this.routes.set(`/${desc.typeName}/${m.name}`, {
+      const path = `/${desc.typeName}/${m.name}`;
+      this.routes.set(path, {
         kind: m.methodKind,
         name: m.name,
         fn: impl[m.localName] as AnyImpl | undefined,
         de: messageCodec(m.input).deserialize,
         ser: messageCodec(m.output).serialize as (v: unknown) => Buffer,
+        observed: observedMethod(path, callTypeOf(m.methodKind)),
       });
     }
   }
@@ -119,7 +128,7 @@ export class H2Server {
     const svc = path.slice(1, path.lastIndexOf("/"));
     this.serviceNames.add(svc);
     const identity = (b: Buffer) => b;
-    this.routes.set(path, { kind: "unary", name: path.slice(path.lastIndexOf("/") + 1), fn: fn as AnyImpl, de: identity, ser: identity as (v: unknown) => Buffer });
+    this.routes.set(path, { kind: "unary", name: path.slice(path.lastIndexOf("/") + 1), fn: fn as AnyImpl, de: identity, ser: identity as (v: unknown) => Buffer, observed: observedMethod(path, "unary") });
   }
 
   /** Listens on a unix socket path, or on tcp `host:port` (port 0: any); resolves with the bound port (tcp). */
@@ -184,7 +193,8 @@ export class H2Server {
     }
     const path = headers[":path"] ?? "";
     const route = this.routes.get(path);
-    if (route && !route.fn) return trailersOnly(stream, Code.UNIMPLEMENTED, `method ${route.name} not implemented`);
+    // Observed, a method without a handler is served as a handler answering UNIMPLEMENTED (grpc-go's stubs).
+    if (route && !route.fn && !this.observers) return trailersOnly(stream, Code.UNIMPLEMENTED, `method ${route.name} not implemented`);
     if (!route) {
       const slash = path.lastIndexOf("/");
       if (!path.startsWith("/") || slash <= 0) return trailersOnly(stream, Code.UNIMPLEMENTED, `malformed method name: ${JSON.stringify(path)}`);
@@ -210,7 +220,7 @@ export class H2Server {
       if (!(err instanceof MetadataError)) throw err;
       return trailersOnly(stream, Code.INTERNAL, err.message);
     }
-    new ServerCall(stream, md, route, this.maxRecv, this.maxSend, timeoutMs).run();
+    new ServerCall(stream, md, route, this.maxRecv, this.maxSend, timeoutMs, this.observers).run();
   }
 }
 
@@ -237,6 +247,8 @@ class Requests implements AsyncIterable<unknown> {
   private error?: RpcError;
   private ended = false;
   private wake?: () => void;
+  /** The call's reporter, told of each request the handler reads and of the end it reads. */
+  rep?: CallReporter;
 
   constructor(private readonly stream: http2.ServerHttp2Stream) {}
 
@@ -258,10 +270,12 @@ class Requests implements AsyncIterable<unknown> {
       if (this.items.length > 0) {
         const item = this.items.shift();
         if (this.items.length === 8) this.stream.resume();
+        this.rep?.onReceive?.(item);
         yield item;
         continue;
       }
       if (this.ended) {
+        this.rep?.onReceiveEnd?.();
         if (this.error) throw this.error;
         return;
       }
@@ -285,6 +299,7 @@ class ServerCall implements HandlerContext {
   private timer?: NodeJS.Timeout;
   private requests?: Requests;
   private started = false;
+  private rep?: CallReporter;
   readonly deadline: Date | undefined;
   private readonly decoder: FrameDecoder;
 
@@ -295,6 +310,7 @@ class ServerCall implements HandlerContext {
     maxRecv: number,
     private readonly maxSend: number,
     timeoutMs: number | undefined,
+    private readonly observers: readonly CallObserver[] | undefined,
   ) {
     this.decoder = new FrameDecoder(maxRecv);
     if (timeoutMs !== undefined) {
@@ -345,6 +361,8 @@ class ServerCall implements HandlerContext {
       // The client reset the stream (or the connection went): the call is cancelled.
       this.done = true;
       if (this.timer) clearTimeout(this.timer);
+      this.rep?.onEnd?.({ code: Code.CANCELLED, details: "context canceled" });
+      if (this.requests) this.requests.rep = undefined;
       this.abort(new RpcError(Code.CANCELLED, "context canceled"));
     });
   }
@@ -374,7 +392,13 @@ class ServerCall implements HandlerContext {
   private start(arg: unknown): void {
     this.started = true;
     const kind = this.route.kind;
-    const fn = this.route.fn!;
+    if (this.observers) {
+      const rep = (this.rep = startCall(this.observers, this.route.observed));
+      if (this.requests) this.requests.rep = rep;
+      else rep?.onReceive?.(arg);
+    }
+    const fn = this.route.fn;
+    if (!fn) return this.finish(Code.UNIMPLEMENTED, `method ${this.route.name} not implemented`);
     if (kind === "unary" || kind === "client_streaming") {
       let result: unknown;
       try {
@@ -417,6 +441,7 @@ class ServerCall implements HandlerContext {
     }
     this.respondHeaders();
     this.stream.write(frame(bytes));
+    this.rep?.onSend?.(res);
     this.finish(Code.OK, "");
   }
 
@@ -427,7 +452,9 @@ class ServerCall implements HandlerContext {
       throw new RpcError(Code.RESOURCE_EXHAUSTED, `grpc: trying to send message larger than max (${bytes.byteLength} vs. ${this.maxSend})`);
     }
     this.respondHeaders();
-    return this.stream.write(frame(bytes));
+    const flowing = this.stream.write(frame(bytes));
+    this.rep?.onSend?.(msg);
+    return flowing;
   }
 
   private drain(): Promise<void> {
@@ -475,6 +502,11 @@ class ServerCall implements HandlerContext {
     if (this.done) return;
     this.done = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.rep) {
+      this.rep.onEnd?.({ code, details });
+      // Reads the handler makes after the end are not the call's any more.
+      if (this.requests) this.requests.rep = undefined;
+    }
     if (this.stream.closed || this.stream.destroyed) return;
     const t = writeMetadata(md && this.trailerMd ? this.trailerMd.clone().merge(md) : (md ?? this.trailerMd), {});
     t["grpc-status"] = String(code);

@@ -1,3 +1,5 @@
+import type { CallObserver } from "./observe.js";
+
 /**
  * The options users set on channels and servers, the same on either engine;
  * each engine maps them to its own settings.
@@ -40,6 +42,12 @@ export interface ServerOptions {
   maxReceiveMessageLength?: number;
   /** Largest response message sent, bytes; default MaxInt32. */
   maxSendMessageLength?: number;
+  /**
+   * Observers of every call the server handles (metrics, tracing): each sees
+   * the method, each message received and sent, and the final status, in the
+   * order given. Like grpc-go's chained interceptors, but they observe only.
+   */
+  callObservers?: readonly CallObserver[];
 }
 
 /** The default keepalive (see ChannelOptions.keepalive). */

@@ -1,0 +1,100 @@
+import type { DescMethod } from "@bufbuild/protobuf";
+import type { Code } from "./status.js";
+
+/**
+ * Call observers: a server (or channel) option through which metrics, tracing
+ * or logging see every call without wrapping handlers. The shape follows
+ * go-grpc-middleware's interceptors.Reporter: one reporter per call, told of
+ * each message and of the final status.
+ */
+
+/** A call's kind, spelled as grpc-go's interceptors and grpc-prometheus label it. */
+export type CallType = "unary" | "client_stream" | "server_stream" | "bidi_stream";
+
+/** The method a call is for. One object per method, shared by all its calls: do not mutate. */
+export interface ObservedMethod {
+  /** `/package.Service/Method`, as on the wire. */
+  readonly path: string;
+  /** `package.Service`. */
+  readonly service: string;
+  /** `Method`. */
+  readonly method: string;
+  readonly type: CallType;
+}
+
+/** The final status of an observed call. */
+export interface ObservedStatus {
+  readonly code: Code;
+  readonly details: string;
+}
+
+/** Told of one call's events; every hook is optional. */
+export interface CallReporter {
+  /** A request message (server) or response message (client) was handed to the application. */
+  onReceive?(message: unknown): void;
+  /**
+   * A streamed input ended as the application read it: the peer half-closed,
+   * or the read failed (cancel, deadline, error). Streaming inputs only;
+   * grpc-go's RecvMsg returning io.EOF or an error.
+   */
+  onReceiveEnd?(): void;
+  /** A message was written to the peer. */
+  onSend?(message: unknown): void;
+  /** The call ended with `status`; called exactly once, last. */
+  onEnd?(status: ObservedStatus): void;
+}
+
+/**
+ * Sees each call as it starts and may return a reporter for it. On a server,
+ * a call starts when its handler is about to run (for unary and
+ * server-streaming calls, after the request message is read), as grpc-go's
+ * interceptors see it; calls refused before that (unknown method, bad
+ * headers) are not observed. Registered methods without a handler are
+ * observed, ending UNIMPLEMENTED, as grpc-go's Unimplemented stubs are.
+ */
+export interface CallObserver {
+  onCall(method: ObservedMethod): CallReporter | undefined;
+}
+
+/** The call type of a protobuf-es method kind. */
+export function callTypeOf(kind: DescMethod["methodKind"]): CallType {
+  switch (kind) {
+    case "unary":
+      return "unary";
+    case "client_streaming":
+      return "client_stream";
+    case "server_streaming":
+      return "server_stream";
+    case "bidi_streaming":
+      return "bidi_stream";
+  }
+}
+
+/** The method info of `path` (`/svc/Method`). */
+export function observedMethod(path: string, type: CallType): ObservedMethod {
+  const slash = path.lastIndexOf("/");
+  return Object.freeze({ path, service: path.slice(1, slash), method: path.slice(slash + 1), type });
+}
+
+/**
+ * The reporter of one call across all `observers`: undefined when none wants
+ * it, the one reporter when only one does, else a fan-out. Callers skip this
+ * (and allocate nothing) when no observer is set.
+ */
+export function startCall(observers: readonly CallObserver[], method: ObservedMethod): CallReporter | undefined {
+  if (observers.length === 1) return observers[0]!.onCall(method);
+  let list: CallReporter[] | undefined;
+  for (const o of observers) {
+    const r = o.onCall(method);
+    if (r) (list ??= []).push(r);
+  }
+  if (!list) return undefined;
+  if (list.length === 1) return list[0];
+  const all = list;
+  return {
+    onReceive: (m) => all.forEach((r) => r.onReceive?.(m)),
+    onReceiveEnd: () => all.forEach((r) => r.onReceiveEnd?.()),
+    onSend: (m) => all.forEach((r) => r.onSend?.(m)),
+    onEnd: (s) => all.forEach((r) => r.onEnd?.(s)),
+  };
+}
