@@ -1,4 +1,5 @@
-// Descriptor conformance: our protos (proto/loop, proto/plugin, proto/grpc/health/v1, as
+// Descriptor conformance: our protos (proto/loop, proto/plugin, proto/grpc/health/v1,
+// proto/opentelemetry's trace collector, as
 // compiled into src/gen) against the descriptors the Go side actually registers
 // (chainlink-common v0.11.1 + go-plugin v1.8.0 + grpc health), dumped by
 // interop/.bin/loop-descriptors as a FileDescriptorSet.
@@ -50,6 +51,7 @@ import { file_plugin_grpc_broker } from "../src/gen/plugin/grpc_broker_pb.js";
 import { file_plugin_grpc_controller } from "../src/gen/plugin/grpc_controller_pb.js";
 import { file_loop_values_v1_values } from "../src/gen/loop/values/v1/values_pb.js";
 import { file_plugin_grpc_stdio } from "../src/gen/plugin/grpc_stdio_pb.js";
+import { file_opentelemetry_proto_collector_trace_v1_trace_service } from "../src/gen/opentelemetry/proto/collector/trace/v1/trace_service_pb.js";
 import { BIN } from "./helpers.js";
 
 const LOOP_DESCRIPTORS = join(BIN, "loop-descriptors");
@@ -78,7 +80,9 @@ const PROVIDER_EXTRAS = ["loop.ContractReader", "codec.Codec"];
 const RELAYER_EXTRAS: Record<string, number> = { "loop.ContractWriter": 4, "loop.CapabilitiesRegistry": 10 };
 /** go-plugin's own services and the standard health service. */
 const GO_PLUGIN_SERVICES = ["plugin.GRPCBroker", "plugin.GRPCController", "plugin.GRPCStdio", "grpc.health.v1.Health"];
-const ALL_SERVICES = [...Object.keys(SCOPE), ...PROVIDER_EXTRAS, ...Object.keys(RELAYER_EXTRAS), ...GO_PLUGIN_SERVICES];
+/** The OTLP collector service serveLoop's trace exporter calls (opentelemetry-proto v1.6.0, as chainlink-common links it). */
+const TRACING_SERVICES = ["opentelemetry.proto.collector.trace.v1.TraceService"];
+const ALL_SERVICES = [...Object.keys(SCOPE), ...PROVIDER_EXTRAS, ...Object.keys(RELAYER_EXTRAS), ...GO_PLUGIN_SERVICES, ...TRACING_SERVICES];
 
 /**
  * Services whose methods may exist only on our side. Empty: our health.proto has `List`, and so
@@ -128,6 +132,7 @@ const OUR_FILES: DescFile[] = [
   file_plugin_grpc_controller,
   file_plugin_grpc_stdio,
   file_grpc_health_v1_health,
+  file_opentelemetry_proto_collector_trace_v1_trace_service,
 ];
 
 // ---------------------------------------------------------------------------------------------
