@@ -15,6 +15,9 @@
 //	                          clients, once per encoding; prints one JSON line
 //	loop-peer -vectors        Go's own VersionedBytes encodings and decode
 //	                          errors for a fixed set of values, as one JSON line
+//	loop-peer -loop-relayer   chainlink-common's test relayer served as a
+//	                          production LOOP binary serves (loop.MustNewStartedServer:
+//	                          Prometheus, grpc-prometheus metrics on every server)
 //
 // The static implementations behave exactly as the TS ones in
 // test/fixtures/loop/adapter-peer.ts, so one set of expectations holds for
@@ -501,8 +504,11 @@ func main() {
 	serve := flag.Bool("serve", false, "serve Go's adapters as a go-plugin plugin")
 	hostMode := flag.Bool("host", false, "launch the plugin command given as arguments and call it with Go's clients")
 	vec := flag.Bool("vectors", false, "print Go's VersionedBytes encodings and decode errors")
+	loopRelayer := flag.Bool("loop-relayer", false, "serve chainlink-common's test relayer as a production LOOP binary does (loop.MustNewStartedServer, its GRPCOpts)")
 	flag.Parse()
 	switch {
+	case *loopRelayer:
+		os.Exit(serveLoopRelayer())
 	case *serve:
 		plugin.Serve(&plugin.ServeConfig{
 			HandshakeConfig: handshake,
@@ -514,7 +520,7 @@ func main() {
 	case *vec:
 		os.Exit(vectors())
 	default:
-		fmt.Fprintln(os.Stderr, errors.New("usage: loop-peer -serve | -host CMD [ARGS…] | -vectors"))
+		fmt.Fprintln(os.Stderr, errors.New("usage: loop-peer -serve | -host CMD [ARGS…] | -vectors | -loop-relayer"))
 		os.Exit(2)
 	}
 }

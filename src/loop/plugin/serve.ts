@@ -5,8 +5,10 @@ import { HclogLogger, hclogTimestamp } from "../../goplugin/hclog.js";
 import { LoopLogger } from "./logger.js";
 import type { LogLevel } from "../../goplugin/logger.js";
 import type { PluginSet } from "../../goplugin/plugin.js";
+import type { ServerOptions } from "../../rpc/options.js";
 import { EnvConfigError, parseEnvConfig, type EnvConfig } from "../env-config.js";
 import { serveMetrics } from "../metrics.js";
+import { GrpcServerMetrics } from "../grpc-metrics.js";
 
 /** What the runtime has set up before the plugin's services are made. */
 export interface LoopServer {
@@ -33,9 +35,11 @@ export interface ServeLoopConfig extends Omit<ServeConfig, "plugins" | "versione
  * Runs a LOOP plugin the way chainlink-common's `loop.NewStartedServer` and
  * `plugin.Serve` do in a Go plugin's main: reads the node's CL_* settings
  * (a bad value ends the process with status 1 and Go's text, before any
- * handshake), serves Prometheus metrics on CL_PROMETHEUS_PORT, applies the
- * gRPC receive limit CL_GRPC_SERVER_MAX_RECV_MSG_SIZE to the plugin's server
- * and its brokered servers, then serves the plugin. Resolves when serving ends.
+ * handshake), serves Prometheus metrics on CL_PROMETHEUS_PORT, counts every
+ * call of the plugin's server and of its brokered servers in Go's grpc_server_*
+ * metrics (`GrpcServerMetrics`), applies the gRPC receive limit
+ * CL_GRPC_SERVER_MAX_RECV_MSG_SIZE to them, then serves the plugin. Resolves
+ * when serving ends.
  */
 export async function serveLoop(config: ServeLoopConfig): Promise<void> {
   const { name, plugins, logLevel, env, ...rest } = config;
@@ -54,6 +58,9 @@ export async function serveLoop(config: ServeLoopConfig): Promise<void> {
   }
   const maxRecv = envConfig.grpcServerMaxRecvMsgSize ?? 0;
   const limits = maxRecv > 0 ? { maxReceiveMessageLength: maxRecv } : {};
+  // One set of series for all servers, as Go's GRPCOpts shares one ServerMetrics between them.
+  const grpcMetrics = new GrpcServerMetrics(metrics.registry);
+  const observed = (o: { callObservers?: ServerOptions["callObservers"] } | undefined) => [...(o?.callObservers ?? []), grpcMetrics];
   let pluginSet: PluginSet;
   try {
     pluginSet = await plugins({ logger, envConfig, metrics });
@@ -67,7 +74,11 @@ export async function serveLoop(config: ServeLoopConfig): Promise<void> {
       plugins: pluginSet,
       logger: out,
       ...(maxRecv > 0 ? { maxRecvMsgSize: maxRecv } : {}),
-      broker: { ...rest.broker, serverOptions: { ...rest.broker?.serverOptions, ...limits } },
+      serverOptions: { ...rest.serverOptions, callObservers: observed(rest.serverOptions) },
+      broker: {
+        ...rest.broker,
+        serverOptions: { ...rest.broker?.serverOptions, ...limits, callObservers: observed(rest.broker?.serverOptions) },
+      },
     });
   } finally {
     await metrics.close();

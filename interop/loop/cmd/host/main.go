@@ -240,6 +240,7 @@ type result struct {
 	LogWarnings          []string           `json:"log_warnings"`
 	LogWarningsTotal     int                `json:"log_warnings_total"`
 	Surface              map[string]outcome `json:"surface,omitempty"`
+	Scrapes              map[string]string  `json:"scrapes,omitempty"`
 }
 
 type runner struct {
@@ -291,12 +292,17 @@ func main() {
 	deviation := flag.String("deviation", "", "JSON object passed as NewMedianService's deviationFuncDefinition (default nil: field absent)")
 	var extraEnv multiFlag
 	flag.Var(&extraEnv, "env", "extra KEY=VALUE for both plugins' environment (repeatable)")
+	var relayerEnv multiFlag
+	flag.Var(&relayerEnv, "relayer-env", "extra KEY=VALUE for the relayer plugin's environment only, after -env (repeatable)")
+	var scrapes multiFlag
+	flag.Var(&scrapes, "scrape", "URL fetched after the round, before anything is closed; the body goes to \"scrapes\" (repeatable)")
 	flag.Parse()
+	scrapeURLs = scrapes
 	if *registry {
 		hostRegistry = staticRegistry{}
 	}
 	if flag.NArg() != 0 || *benchN < 0 || *recoverN < 0 {
-		fmt.Fprintln(os.Stderr, "usage: loop-host [-bench N | -recover N] [-plugin PATH] [-relayer-cmd CMD] [-median-cmd CMD] [-env K=V]... [-timeout D] [-v]")
+		fmt.Fprintln(os.Stderr, "usage: loop-host [-bench N | -recover N] [-plugin PATH] [-relayer-cmd CMD] [-median-cmd CMD] [-env K=V]... [-relayer-env K=V]... [-scrape URL]... [-timeout D] [-v]")
 		os.Exit(2)
 	}
 
@@ -334,6 +340,7 @@ func main() {
 		extraEnv = append(extraEnv, plugin.EnvUnixSocketDir+"="+socketDir)
 	}
 	res.ExtraEnv = append([]string{}, extraEnv...)
+	relayerExtraEnv := append(append([]string{}, extraEnv...), relayerEnv...)
 
 	// Host logger: warnings and above are kept for the JSON; -v mirrors
 	// everything to stderr.
@@ -351,9 +358,9 @@ func main() {
 	defer cancel()
 
 	if *recoverN > 0 {
-		runRecovery(ctx, r, lggr, relayerArgv, extraEnv, *recoverN)
+		runRecovery(ctx, r, lggr, relayerArgv, relayerExtraEnv, *recoverN)
 	} else {
-		run(ctx, r, lggr, relayerArgv, medianArgv, extraEnv, deviationDef, *benchN, *surface)
+		run(ctx, r, lggr, relayerArgv, medianArgv, relayerExtraEnv, extraEnv, deviationDef, *benchN, *surface)
 	}
 
 	// Safety net for managed go-plugin clients, then look for any child
@@ -409,7 +416,7 @@ func newCmd(argv []string, extraEnv []string) func() *exec.Cmd {
 	}
 }
 
-func run(ctx context.Context, r *runner, lggr logger.Logger, relayerArgv, medianArgv, extraEnv []string, deviationDef map[string]any, benchN int, surface bool) {
+func run(ctx context.Context, r *runner, lggr logger.Logger, relayerArgv, medianArgv, relayerEnv, extraEnv []string, deviationDef map[string]any, benchN int, surface bool) {
 	res := r.res
 	var (
 		relayer   *loop.RelayerService
@@ -423,6 +430,7 @@ func run(ctx context.Context, r *runner, lggr logger.Logger, relayerArgv, median
 	elog := &errorLog{}
 
 	defer func() {
+		scrapeAll(r)
 		// Close everything that was started, innermost first.
 		start := time.Now()
 		if rp != nil {
@@ -450,7 +458,7 @@ func run(ctx context.Context, r *runner, lggr logger.Logger, relayerArgv, median
 	}()
 
 	t0 := time.Now()
-	relayer = loop.NewRelayerService(lggr, loop.GRPCOpts{}, newCmd(relayerArgv, extraEnv), relayerConfigTOML,
+	relayer = loop.NewRelayerService(lggr, loop.GRPCOpts{}, newCmd(relayerArgv, relayerEnv), relayerConfigTOML,
 		staticKeystore{}, staticKeystore{}, hostRegistry)
 	if !r.do("relayer_start", func() (string, error) { return "", relayer.Start(ctx) }) {
 		relayer = nil
