@@ -1,20 +1,13 @@
 import { writeSync } from "node:fs";
 import type { LogLevel } from "./logger.js";
 import { levelAtLeast } from "./logger.js";
+import { epochNanos } from "./clock.js";
 
 const pad = (n: number, w = 2) => String(n).padStart(w, "0");
 
-/**
- * Wall-clock microseconds since the epoch: Date's milliseconds pinned once,
- * then advanced by the monotonic clock. (The global `performance` would do the
- * same, but reading it loads perf_hooks, a millisecond or two of a plugin's
- * start before its handshake.)
- */
-let clockBase: { epochMicros: bigint; hr: bigint } | undefined;
+/** Wall-clock microseconds since the epoch (see clock.ts). */
 export function epochMicros(): number {
-  const hr = process.hrtime.bigint();
-  clockBase ??= { epochMicros: BigInt(Date.now()) * 1000n, hr };
-  return Number(clockBase.epochMicros + (hr - clockBase.hr) / 1000n);
+  return Number(epochNanos() / 1000n);
 }
 
 /**

@@ -1,5 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { Code } from "./status.js";
+import { fromGrpcJs } from "./grpc-js-metadata.js";
+import { Metadata } from "./metadata.js";
 import { observedMethod, startCall, type CallObserver, type CallReporter, type CallType, type ObservedMethod } from "./observe.js";
 
 /**
@@ -20,17 +22,28 @@ export function observingInterceptor(observers: readonly CallObserver[]): grpc.S
     let rep: CallReporter | undefined;
     let started = false;
     let ended = false;
+    let metadata = new Metadata();
+    // grpc-js names a unix peer by its socket path or "unix:"; observers get the h2 engine's "unix".
+    const peer = () => {
+      const p = call.getPeer();
+      return p.startsWith("unix:") || p.startsWith("/") ? "unix" : p;
+    };
     const begin = () => {
       started = true;
-      rep = startCall(observers, observed);
+      rep = startCall(observers, observed, { metadata, peer: peer() });
     };
     const end = (code: Code, details: string) => {
       if (ended || !started) return;
       ended = true;
       rep?.onEnd?.({ code, details });
     };
-    if (streamingIn) begin();
     const listener = new grpc.ServerListenerBuilder()
+      .withOnReceiveMetadata((md, next) => {
+        metadata = fromGrpcJs(md);
+        // A streamed input starts the call with its headers, before any message.
+        if (streamingIn) begin();
+        next(md);
+      })
       .withOnReceiveMessage((msg, next) => {
         if (!started) begin();
         if (!ended) rep?.onReceive?.(msg);
@@ -44,6 +57,10 @@ export function observingInterceptor(observers: readonly CallObserver[]): grpc.S
       .build();
     const responder = new grpc.ResponderBuilder()
       .withStart((next) => next(listener))
+      .withSendMetadata((md, next) => {
+        next(md);
+        if (started && !ended) rep?.onHeader?.();
+      })
       .withSendMessage((msg, next) => {
         next(msg);
         if (!ended) rep?.onSend?.(msg);

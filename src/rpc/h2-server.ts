@@ -393,7 +393,7 @@ class ServerCall implements HandlerContext {
     this.started = true;
     const kind = this.route.kind;
     if (this.observers) {
-      const rep = (this.rep = startCall(this.observers, this.route.observed));
+      const rep = (this.rep = startCall(this.observers, this.route.observed, this));
       if (this.requests) this.requests.rep = rep;
       else rep?.onReceive?.(arg);
     }
@@ -468,6 +468,7 @@ class ServerCall implements HandlerContext {
     h[":status"] = 200;
     h["content-type"] = "application/grpc";
     this.stream.respond(h, noDate({ waitForTrailers: true }));
+    this.rep?.onHeader?.();
     this.stream.once("wantTrailers", () => {
       const s = this.stream;
       if (!this.pendingTrailers || s.closed) return;

@@ -1,4 +1,5 @@
 import type { DescMethod } from "@bufbuild/protobuf";
+import type { Metadata } from "./metadata.js";
 import type { Code } from "./status.js";
 
 /**
@@ -22,6 +23,14 @@ export interface ObservedMethod {
   readonly type: CallType;
 }
 
+/** The call itself, as far as observers need it (tracing reads the caller's trace context). */
+export interface ObservedCall {
+  /** The request headers (grpc-go's metadata.FromIncomingContext). */
+  readonly metadata: Metadata;
+  /** The peer: `host:port` over tcp, `unix` over a unix socket or a multiplexed stream. */
+  readonly peer: string;
+}
+
 /** The final status of an observed call. */
 export interface ObservedStatus {
   readonly code: Code;
@@ -40,6 +49,8 @@ export interface CallReporter {
   onReceiveEnd?(): void;
   /** A message was written to the peer. */
   onSend?(message: unknown): void;
+  /** The response headers went out (not called for a trailers-only response). */
+  onHeader?(): void;
   /** The call ended with `status`; called exactly once, last. */
   onEnd?(status: ObservedStatus): void;
 }
@@ -53,7 +64,7 @@ export interface CallReporter {
  * observed, ending UNIMPLEMENTED, as grpc-go's Unimplemented stubs are.
  */
 export interface CallObserver {
-  onCall(method: ObservedMethod): CallReporter | undefined;
+  onCall(method: ObservedMethod, call: ObservedCall): CallReporter | undefined;
 }
 
 /** The call type of a protobuf-es method kind. */
@@ -81,11 +92,11 @@ export function observedMethod(path: string, type: CallType): ObservedMethod {
  * it, the one reporter when only one does, else a fan-out. Callers skip this
  * (and allocate nothing) when no observer is set.
  */
-export function startCall(observers: readonly CallObserver[], method: ObservedMethod): CallReporter | undefined {
-  if (observers.length === 1) return observers[0]!.onCall(method);
+export function startCall(observers: readonly CallObserver[], method: ObservedMethod, call: ObservedCall): CallReporter | undefined {
+  if (observers.length === 1) return observers[0]!.onCall(method, call);
   let list: CallReporter[] | undefined;
   for (const o of observers) {
-    const r = o.onCall(method);
+    const r = o.onCall(method, call);
     if (r) (list ??= []).push(r);
   }
   if (!list) return undefined;
@@ -95,6 +106,7 @@ export function startCall(observers: readonly CallObserver[], method: ObservedMe
     onReceive: (m) => all.forEach((r) => r.onReceive?.(m)),
     onReceiveEnd: () => all.forEach((r) => r.onReceiveEnd?.()),
     onSend: (m) => all.forEach((r) => r.onSend?.(m)),
+    onHeader: () => all.forEach((r) => r.onHeader?.()),
     onEnd: (s) => all.forEach((r) => r.onEnd?.(s)),
   };
 }

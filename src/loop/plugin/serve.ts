@@ -9,6 +9,7 @@ import type { ServerOptions } from "../../rpc/options.js";
 import { EnvConfigError, parseEnvConfig, type EnvConfig } from "../env-config.js";
 import { serveMetrics } from "../metrics.js";
 import { GrpcServerMetrics } from "../grpc-metrics.js";
+import { setupTracing, type BuildInfo, type Tracing } from "../tracing/setup.js";
 
 /** What the runtime has set up before the plugin's services are made. */
 export interface LoopServer {
@@ -29,6 +30,8 @@ export interface ServeLoopConfig extends Omit<ServeConfig, "plugins" | "versione
   logLevel?: LogLevel;
   /** The environment to read (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** The program and version named in traces (service.name, service.version), like Go's build info. */
+  build?: BuildInfo;
 }
 
 /**
@@ -37,40 +40,65 @@ export interface ServeLoopConfig extends Omit<ServeConfig, "plugins" | "versione
  * (a bad value ends the process with status 1 and Go's text, before any
  * handshake), serves Prometheus metrics on CL_PROMETHEUS_PORT, counts every
  * call of the plugin's server and of its brokered servers in Go's grpc_server_*
- * metrics (`GrpcServerMetrics`), applies the gRPC receive limit
- * CL_GRPC_SERVER_MAX_RECV_MSG_SIZE to them, then serves the plugin. Resolves
- * when serving ends.
+ * metrics (`GrpcServerMetrics`), traces them when CL_TRACING_ENABLED is set
+ * (server spans exported over OTLP, as Go's SetupTracing + otelgrpc), applies
+ * the gRPC receive limit CL_GRPC_SERVER_MAX_RECV_MSG_SIZE to them, then serves
+ * the plugin. Resolves when serving ends.
  */
 export async function serveLoop(config: ServeLoopConfig): Promise<void> {
-  const { name, plugins, logLevel, env, ...rest } = config;
+  const { name, plugins, logLevel, env, build, ...rest } = config;
   const out = new HclogLogger({ level: logLevel ?? "debug" });
   const logger = new LoopLogger(name, out);
   let envConfig: EnvConfig;
+  let tracing: Tracing | undefined;
   let metrics: Awaited<ReturnType<typeof serveMetrics>>;
   try {
     envConfig = parseEnvConfig(env ?? process.env);
-    metrics = await startMetrics(envConfig.prometheusPort ?? 0);
   } catch (err) {
     return fatal(name, `Failed to start server: ${err instanceof EnvConfigError ? err.goMessage : (err as Error).message}`);
   }
-  if (envConfig.tracingEnabled || envConfig.telemetryEndpoint) {
-    logger.warn("CL_TRACING_* / CL_TELEMETRY_* are set, but this TypeScript runtime exports no traces or telemetry; ignoring them");
+  try {
+    tracing = setupTracing(envConfig, (message) => logger.error(message), build);
+  } catch (err) {
+    return fatal(name, `Failed to start server: failed to setup tracing: ${(err as Error).message}`);
+  }
+  try {
+    metrics = await startMetrics(envConfig.prometheusPort ?? 0);
+  } catch (err) {
+    await tracing?.shutdown();
+    return fatal(name, `Failed to start server: ${(err as Error).message}`);
+  }
+  if (envConfig.telemetryEndpoint) {
+    // Go hands tracing to beholder when a telemetry endpoint is set; this runtime has no beholder client.
+    logger.warn("CL_TELEMETRY_* are set, but this TypeScript runtime exports no beholder telemetry, nor traces in its place; ignoring them");
   }
   const maxRecv = envConfig.grpcServerMaxRecvMsgSize ?? 0;
   const limits = maxRecv > 0 ? { maxReceiveMessageLength: maxRecv } : {};
   // One set of series for all servers, as Go's GRPCOpts shares one ServerMetrics between them.
   const grpcMetrics = new GrpcServerMetrics(metrics.registry);
-  const observed = (o: { callObservers?: ServerOptions["callObservers"] } | undefined) => [...(o?.callObservers ?? []), grpcMetrics];
+  // In Go's order: otelgrpc's stats handler, then the metrics interceptor.
+  const observed = (o: { callObservers?: ServerOptions["callObservers"] } | undefined) => [
+    ...(o?.callObservers ?? []),
+    ...(tracing ? [tracing.observer] : []),
+    grpcMetrics,
+  ];
+  const stop = async () => {
+    await metrics.close();
+    // Bounded: a host gives a plugin 2 s to exit after Shutdown before it kills it.
+    await tracing?.shutdown(SHUTDOWN_FLUSH_MS);
+  };
   let pluginSet: PluginSet;
   try {
     pluginSet = await plugins({ logger, envConfig, metrics });
   } catch (err) {
-    await metrics.close();
+    await stop();
     return fatal(name, `Failed to create plugin: ${(err as Error).message}`);
   }
   try {
     await serve({
       ...rest,
+      // Exit here instead, once the spans of the last calls (Shutdown's own) are exported.
+      exitProcess: false,
       plugins: pluginSet,
       logger: out,
       ...(maxRecv > 0 ? { maxRecvMsgSize: maxRecv } : {}),
@@ -81,9 +109,13 @@ export async function serveLoop(config: ServeLoopConfig): Promise<void> {
       },
     });
   } finally {
-    await metrics.close();
+    await stop();
   }
+  if (rest.exitProcess !== false) process.exit(0);
 }
+
+/** How long serveLoop's exit waits for the last spans to be exported. */
+const SHUTDOWN_FLUSH_MS = 1000;
 
 /** serveMetrics with Go's listen error text (`listen tcp :PORT: bind: …`). */
 async function startMetrics(port: number) {
