@@ -15,6 +15,7 @@ export { ConfigProviderConnection, ContractReaderConnection, ContractWriterConne
 
 // Plugins: the runtime a LOOP plugin's main runs (Go's loop.NewStartedServer + plugin.Serve).
 export { serveLoop, type LoopServer, type ServeLoopConfig } from "./plugin/serve.js";
+export type { BuildInfo } from "./tracing/setup.js";
 export { LoopLogger } from "./plugin/logger.js";
 
 // The handshake and environment shared by hosts and plugins.

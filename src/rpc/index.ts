@@ -2,7 +2,7 @@ export { Metadata, type MetadataInit, type MetadataValue } from "./metadata.js";
 export { Code, RpcError, toStatus, type Status } from "./status.js";
 export { createServer, stopServer, defaultEngine, ENGINE_ENV, type CreateServerOptions, type EngineName } from "./engine.js";
 export type { ChannelOptions, KeepaliveOptions, ServerOptions, TlsPem } from "./options.js";
-export type { CallObserver, CallReporter, CallType, ObservedMethod, ObservedStatus } from "./observe.js";
+export type { CallObserver, CallReporter, CallType, ObservedCall, ObservedMethod, ObservedStatus } from "./observe.js";
 export type { GrpcJsChannel, GrpcJsServer } from "./handles.js";
 export { errorWithDetails, statusDetails, STATUS_DETAILS_KEY } from "./status-details.js";
 export { H2Channel, type H2ChannelOptions, type ChannelTarget, type ChannelTls } from "./h2-channel.js";
