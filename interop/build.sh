@@ -37,7 +37,6 @@ loop_build loop-vectors ./cmd/vectors
 loop_build loop-env ./cmd/env
 loop_build loop-host ./cmd/host
 loop_build otlp-collector ./cmd/otlpcollector
-loop_build loop-started-relayer ./cmd/startedrelayer
 
 # loop-peer (interop/loop/_peer): chainlink-common's internal ContractWriter,
 # ContractReader and Codec adapters can only be imported from inside that

@@ -1,7 +1,8 @@
 // serveLoop's tracing against chainlink-common's: the same host (src/loop's
-// RelayerService) drives a Go LOOP relayer started by loop.MustNewStartedServer
-// (interop/loop/cmd/startedrelayer) and its TS counterpart under serveLoop
-// (test/fixtures/loop/started-relayer.ts), both with the node's CL_TRACING_*
+// RelayerService) drives chainlink-common's static test relayer started as a
+// production Go plugin starts, by loop.MustNewStartedServer (loop-peer
+// -loop-relayer), and the TS relayer fixture that answers as it does, under
+// serveLoop (test/fixtures/loop/relayer-plugin.ts), both with the node's CL_TRACING_*
 // settings, through the same calls; a stand-in OTLP collector in Go
 // (interop/loop/cmd/otlpcollector) receives what each exports. The Go plugin's
 // spans are the reference: the TS plugin's must be the same span for span —
@@ -22,8 +23,9 @@ import * as F from "../examples/loop/fixtures.js";
 import { nodeTs } from "../examples/support.js";
 import { BIN, processesMatching, scratchDir } from "./helpers.js";
 
-const GO_RELAYER = join(BIN, "loop-started-relayer");
-const TS_RELAYER = nodeTs("test/fixtures/loop/started-relayer.ts");
+const LOOP_PEER = join(BIN, "loop-peer");
+const GO_RELAYER = [LOOP_PEER, "-loop-relayer"];
+const TS_RELAYER = nodeTs("test/fixtures/loop/relayer-plugin.ts");
 const COLLECTOR = join(BIN, "otlp-collector");
 const PARENT_TRACE = "0af7651916cd43dd8448eb211c80319c";
 const PARENT_SPAN = "b7ad6b7169203331";
@@ -101,7 +103,7 @@ function exported(c: Collector, run: string) {
   };
 }
 
-/** One plugin through the calls: NewRelayer, GetChainStatus, and LatestHead under a sampled and an unsampled parent. */
+/** One plugin through the calls: NewRelayer, GetChainStatus, and Replay of a block they do not expect (refused alike: a span with status ERROR) under a sampled and an unsampled parent. */
 async function drive(cmd: string[], env: EnvConfig): Promise<{ pid?: number; errors: string[] }> {
   const [command, ...args] = cmd;
   const relayer = new RelayerService({ cmd: { command: command!, args }, config: F.RELAYER_CONFIG, keystore: F.KEYSTORE, csaKeystore: F.KEYSTORE, env });
@@ -109,11 +111,11 @@ async function drive(cmd: string[], env: EnvConfig): Promise<{ pid?: number; err
   try {
     await relayer.start();
     const pid = relayer.client?.pid;
-    expect(await relayer.getChainStatus()).toEqual({ id: "started", enabled: true, config: "" });
+    expect(await relayer.getChainStatus()).toMatchObject({ id: "some_chain", enabled: true });
     const r = await relayer.relayer();
     for (const flags of ["01", "00"]) {
       const metadata = new Metadata({ traceparent: `00-${PARENT_TRACE}-${PARENT_SPAN}-${flags}`, tracestate: "vendor=v1" });
-      await r.latestHead({ metadata }).catch((e: Error) => errors.push(e.message));
+      await r.replay("7", {}, { metadata }).catch((e: Error) => errors.push(e.message));
     }
     await new Promise((res) => setTimeout(res, SCHEDULE_WAIT_MS));
     return { pid, errors };
@@ -122,7 +124,7 @@ async function drive(cmd: string[], env: EnvConfig): Promise<{ pid?: number; err
   }
 }
 
-const CALLS = ["loop.PluginRelayer/NewRelayer", "loop.Relayer/GetChainStatus", "loop.Relayer/LatestHead"];
+const CALLS = ["loop.PluginRelayer/NewRelayer", "loop.Relayer/GetChainStatus", "loop.Relayer/Replay"];
 
 describe("serveLoop's tracing against chainlink-common's (loop.NewStartedServer)", () => {
   let collector: Collector;
@@ -143,12 +145,13 @@ describe("serveLoop's tracing against chainlink-common's (loop.NewStartedServer)
     });
     // Ratio 1: every root call is sampled. Ratio 0: only the call under a sampled parent (ParentBased).
     const runs = await Promise.all([
-      drive([GO_RELAYER], env("go-1", 1)),
+      drive(GO_RELAYER, env("go-1", 1)),
       drive(TS_RELAYER, env("ts-1", 1)),
-      drive([GO_RELAYER], env("go-0", 0)),
+      drive(GO_RELAYER, env("go-0", 0)),
       drive(TS_RELAYER, env("ts-0", 0)),
     ]);
-    for (const r of runs) expect(r.errors).toEqual(["UNKNOWN: no head", "UNKNOWN: no head"]);
+    const refused = "UNKNOWN: expected from  but got 7";
+    for (const r of runs) expect(r.errors).toEqual([refused, refused]);
     const go1 = exported(collector, "go-1");
     const ts1 = exported(collector, "ts-1");
     const go0 = exported(collector, "go-0");
@@ -159,10 +162,10 @@ describe("serveLoop's tracing against chainlink-common's (loop.NewStartedServer)
     expect(ofCalls(go1.spans).map((s) => [s.name, s.parentSpanId])).toEqual([
       ["loop.PluginRelayer/NewRelayer", ""],
       ["loop.Relayer/GetChainStatus", ""],
-      ["loop.Relayer/LatestHead", PARENT_SPAN],
+      ["loop.Relayer/Replay", PARENT_SPAN],
     ]);
     expect(ofCalls(ts1.spans)).toEqual(ofCalls(go1.spans));
-    expect(ofCalls(go0.spans).map((s) => s.name)).toEqual(["loop.Relayer/LatestHead"]);
+    expect(ofCalls(go0.spans).map((s) => s.name)).toEqual(["loop.Relayer/Replay"]);
     expect(ofCalls(ts0.spans)).toEqual(ofCalls(go0.spans));
 
     // Resources: the same attributes but for the program's identity and pid.
@@ -177,7 +180,7 @@ describe("serveLoop's tracing against chainlink-common's (loop.NewStartedServer)
       for (const side of [go, ts]) expect(new Set(side.resources.map((r) => JSON.stringify(r))).size).toBe(1);
       expect(strip(ts.resources[0]!)).toEqual(strip(go.resources[0]!));
       expect(Object.fromEntries(ts.resources[0]!.attributes)).toMatchObject({ "process.pid": String(pid), "service.version": "unset" });
-      expect(Object.fromEntries(go.resources[0]!.attributes)).toMatchObject({ "service.name": "goplugints/interop/loop" });
+      expect(Object.fromEntries(go.resources[0]!.attributes)).toMatchObject({ "service.name": expect.stringContaining("chainlink-common") });
       expect(go.scopes[0]).toMatchObject({ name: "go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc" });
       expect(ts.scopes[0]).toMatchObject({ name: "go-plugin-ts" });
     }
@@ -191,8 +194,8 @@ describe("serveLoop's tracing against chainlink-common's (loop.NewStartedServer)
     // batcher is never flushed, so Shutdown's span is lost there).
     expect(ts1.spans.map((s) => s.name)).toContain("plugin.GRPCController/Shutdown");
     expect(go1.spans.map((s) => s.name)).not.toContain("plugin.GRPCController/Shutdown");
-    expect(processesMatching(GO_RELAYER)).toEqual([]);
-    expect(processesMatching("started-relayer.ts")).toEqual([]);
+    expect(processesMatching(LOOP_PEER)).toEqual([]);
+    expect(processesMatching("relayer-plugin.ts")).toEqual([]);
   }, 120_000);
 
   test("over TLS with CL_TRACING_TLS_CERT_PATH, and Go's text for a CA file that is missing", async () => {
@@ -211,9 +214,9 @@ describe("serveLoop's tracing against chainlink-common's (loop.NewStartedServer)
         tracingTlsCertPath: caPath,
         tracingAttributes: { run },
       });
-      await Promise.all([drive([GO_RELAYER], env("go-tls", certFile)), drive(TS_RELAYER, env("ts-tls", certFile))]);
+      await Promise.all([drive(GO_RELAYER, env("go-tls", certFile)), drive(TS_RELAYER, env("ts-tls", certFile))]);
       const names = (run: string) => exported(tlsCollector, run).spans.map((s) => s.name).filter((n) => CALLS.includes(n)).sort();
-      // LatestHead under the unsampled parent is not sampled (ParentBased), so one of each.
+      // Replay under the unsampled parent is not sampled (ParentBased), so one of each.
       expect(names("go-tls")).toEqual([...CALLS].sort());
       expect(names("ts-tls")).toEqual(names("go-tls"));
     } finally {
@@ -230,7 +233,7 @@ describe("serveLoop's tracing against chainlink-common's (loop.NewStartedServer)
           resolve(rec ? (JSON.parse(rec) as { "@message": string })["@message"] : stderr);
         });
       });
-    const goText = await fatal([GO_RELAYER]);
+    const goText = await fatal(GO_RELAYER);
     expect(goText).toBe(`Failed to start server: failed to setup tracing: open ${missing}: no such file or directory`);
     expect(await fatal(TS_RELAYER)).toBe(goText);
   }, 120_000);
