@@ -4,8 +4,8 @@
 // its GRPCOpts: go-grpc-middleware providers/prometheus v1.0.1 on the plugin's server and every
 // brokered one; loop-peer -loop-relayer), once with the TS relayer fixture (serveLoop). Only the
 // relayer gets CL_PROMETHEUS_PORT; the host scrapes its /metrics after the round, while it still
-// serves. The grpc_server_* families must agree: names, HELP, TYPE, every series' labels, every
-// counter's value and each histogram's buckets and count. Go's output is the oracle.
+// serves. The grpc_server_* and grpc_client_* families must agree: names, HELP, TYPE, every series'
+// labels, every counter's value and each histogram's buckets and count. Go's output is the oracle.
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:net";
@@ -61,13 +61,13 @@ function parseExposition(text: string): Map<string, Family> {
 const HEALTH_CHECK = 'grpc_method="Check",grpc_service="grpc.health.v1.Health",grpc_type="unary"';
 
 /**
- * The grpc_server_* families that have samples (Go exposes no family before its first series),
+ * The families named `prefix`* that have samples (Go exposes no family before its first series),
  * without the keep-alive pings' series, which `pings` collects instead.
  */
-function grpcServerFamilies(text: string, pings: string[]): Map<string, Family> {
+function grpcFamilies(text: string, prefix: string, pings: string[]): Map<string, Family> {
   const out = new Map<string, Family>();
   for (const [name, f] of parseExposition(text)) {
-    if (!name.startsWith("grpc_server_") || f.samples.size === 0) continue;
+    if (!name.startsWith(prefix) || f.samples.size === 0) continue;
     const samples = new Map<string, number>();
     for (const [key, value] of f.samples) {
       if (key.includes(HEALTH_CHECK)) pings.push(key);
@@ -116,13 +116,15 @@ async function runHost(relayerArgv: string[], marker: string): Promise<HostRun> 
 /** A series key without its `le` label: the histogram series a bucket sample belongs to. */
 const withoutLe = (key: string) => key.replace(/,?le="[^"]*"/, "").replace("{,", "{");
 
-describe("grpc_server_* metrics of a LOOP relayer: TS (serveLoop) against Go (loop.MustNewStartedServer), under chainlink-common's Go host", () => {
-  let go: Map<string, Family>;
-  let ts: Map<string, Family>;
-  const goPings: string[] = [];
-  const tsPings: string[] = [];
+/** The two scrapes, made once for every test below. */
+interface Scrapes {
+  go: string;
+  ts: string;
+}
+let scrapes: Promise<Scrapes> | undefined;
 
-  beforeAll(async () => {
+function scrape(): Promise<Scrapes> {
+  return (scrapes ??= (async () => {
     const goMarker = `go-${randomUUID()}`;
     const tsMarker = `--marker=ts-${randomUUID()}`;
     // One after the other: each run's relayer is alone on its port and its host.
@@ -132,20 +134,38 @@ describe("grpc_server_* metrics of a LOOP relayer: TS (serveLoop) against Go (lo
       if (!run.ok) throw new Error(`${side} relayer run failed: ${run.error}`);
       if (run.leftovers !== 0) throw new Error(`${side} relayer run left ${run.leftovers} process(es)`);
     }
-    go = grpcServerFamilies(goRun.metrics, goPings);
-    ts = grpcServerFamilies(tsRun.metrics, tsPings);
+    return { go: goRun.metrics, ts: tsRun.metrics };
+  })());
+}
+
+const FIVE = ["handled_total", "handling_seconds", "msg_received_total", "msg_sent_total", "started_total"];
+
+// The server side: the relayer's own server and its brokered provider servers. The client side: its
+// brokered dials to the host's services (the Keystore, which chainlink-common's relayer asks for accounts).
+describe.each(["server", "client"] as const)("grpc_%s_* metrics of a LOOP relayer: TS (serveLoop) against Go (loop.MustNewStartedServer), under chainlink-common's Go host", (side) => {
+  const prefix = `grpc_${side}_`;
+  const histogram = `${prefix}handling_seconds`;
+  let go: Map<string, Family>;
+  let ts: Map<string, Family>;
+  const goPings: string[] = [];
+  const tsPings: string[] = [];
+
+  beforeAll(async () => {
+    const s = await scrape();
+    go = grpcFamilies(s.go, prefix, goPings);
+    ts = grpcFamilies(s.ts, prefix, tsPings);
   }, 300_000);
 
-  test("Go's relayer exposes the five grpc_server families (the oracle is not empty)", () => {
-    expect([...go.keys()].sort()).toEqual([
-      "grpc_server_handled_total",
-      "grpc_server_handling_seconds",
-      "grpc_server_msg_received_total",
-      "grpc_server_msg_sent_total",
-      "grpc_server_started_total",
-    ]);
-    // The relayer's own server and its brokered provider servers both count.
-    expect([...go.get("grpc_server_started_total")!.samples.keys()].join("\n")).toMatch(/grpc_service="loop.PluginRelayer"[\s\S]*grpc_service="loop.ReportCodec"|grpc_service="loop.ReportCodec"[\s\S]*grpc_service="loop.PluginRelayer"/);
+  test("Go's relayer exposes the five families (the oracle is not empty)", () => {
+    expect([...go.keys()].sort()).toEqual(FIVE.map((n) => prefix + n));
+    const services = [...go.get(`${prefix}started_total`)!.samples.keys()].join("\n");
+    if (side === "server") {
+      // The relayer's own server and its brokered provider servers both count.
+      expect(services).toContain('grpc_service="loop.PluginRelayer"');
+      expect(services).toContain('grpc_service="loop.ReportCodec"');
+    } else {
+      expect(services).toContain('grpc_method="Accounts",grpc_service="loop.Keystore"');
+    }
   });
 
   test("the same families, with the same HELP and TYPE", () => {
@@ -163,27 +183,25 @@ describe("grpc_server_* metrics of a LOOP relayer: TS (serveLoop) against Go (lo
   });
 
   test("the handling-time histogram: the same series, Go's bucket boundaries (chainlink's grpcpromBuckets) and the same counts", () => {
+    const seriesOf = (key: string) => withoutLe(key).replace(new RegExp(`^${histogram}_(bucket|sum|count)`), "");
     const shape = (f: Family) => {
       const out: Record<string, { le: string[]; count: number; sum: boolean; infIsCount: boolean }> = {};
       for (const [key, value] of f.samples) {
-        const series = withoutLe(key).replace(/^grpc_server_handling_seconds_(bucket|sum|count)/, "");
-        const s = (out[series] ??= { le: [], count: NaN, sum: false, infIsCount: false });
-        if (key.startsWith("grpc_server_handling_seconds_bucket")) s.le.push(/le="([^"]*)"/.exec(key)![1]!);
-        else if (key.startsWith("grpc_server_handling_seconds_count")) s.count = value;
+        const s = (out[seriesOf(key)] ??= { le: [], count: NaN, sum: false, infIsCount: false });
+        if (key.startsWith(`${histogram}_bucket`)) s.le.push(/le="([^"]*)"/.exec(key)![1]!);
+        else if (key.startsWith(`${histogram}_count`)) s.count = value;
         else s.sum = Number.isFinite(value) && value >= 0;
       }
-      for (const [key, value] of f.samples) {
-        if (key.includes('le="+Inf"')) out[withoutLe(key).replace(/^grpc_server_handling_seconds_bucket/, "")]!.infIsCount = value === out[withoutLe(key).replace(/^grpc_server_handling_seconds_bucket/, "")]!.count;
-      }
+      for (const [key, value] of f.samples) if (key.includes('le="+Inf"')) out[seriesOf(key)]!.infIsCount = value === out[seriesOf(key)]!.count;
       for (const s of Object.values(out)) s.le.sort((a, b) => Number(a) - Number(b));
       return out;
     };
-    const goShape = shape(go.get("grpc_server_handling_seconds")!);
+    const goShape = shape(go.get(histogram)!);
     expect(Object.values(goShape)[0]?.le).toEqual(["0.001", "0.01", "0.1", "0.3", "0.6", "1", "3", "6", "9", "20", "30", "60", "90", "120", "+Inf"]);
-    expect(shape(ts.get("grpc_server_handling_seconds")!)).toEqual(goShape);
+    expect(shape(ts.get(histogram)!)).toEqual(goShape);
   });
 
-  test("keep-alive pings, when a run lasted long enough to have any, are counted under Go's labels", () => {
+  test("keep-alive pings (server side), when a run lasted long enough to have any, are counted under Go's labels", () => {
     // Their number follows the run's length; their series must still be Go's (code OK, all five families).
     const series = (keys: string[]) => [...new Set(keys.map((k) => k.replace(/\{.*\}/, (l) => withoutLe(l)).replace(/ .*/, "")))].sort();
     const expected = [
@@ -195,6 +213,7 @@ describe("grpc_server_* metrics of a LOOP relayer: TS (serveLoop) against Go (lo
       `grpc_server_msg_sent_total{${HEALTH_CHECK}}`,
       `grpc_server_started_total{${HEALTH_CHECK}}`,
     ];
+    if (side === "client") expect([...goPings, ...tsPings]).toEqual([]);
     for (const pings of [goPings, tsPings]) if (pings.length > 0) expect(series(pings)).toEqual(expected);
   });
 });

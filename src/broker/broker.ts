@@ -8,6 +8,7 @@ import { duplexChannel } from "../rpc/duplex-channel.js";
 import { H2Channel } from "../rpc/h2-channel.js";
 import { H2Server } from "../rpc/h2-server.js";
 import { Code } from "../rpc/status.js";
+import { observeChannel } from "../rpc/client-observe.js";
 import { createServer, defaultEngine, type EngineName } from "../rpc/engine.js";
 import { addServices, type Server, type ServiceRegistration } from "../rpc/server.js";
 import type { BrokerMux } from "./mux.js";
@@ -46,6 +47,8 @@ export interface BrokerOptions {
   pendingTtlMs?: number;
   /** Options of brokered servers; default limits: 4 MiB received, MaxInt32 sent (go-plugin's). */
   serverOptions?: ServerOptions;
+  /** Options of every brokered dial (go-plugin's dial options), under those a `dial` call gives. */
+  channelOptions?: ChannelOptions;
   /** Maps addresses received from the peer (go-plugin's AddrTranslator.PluginToHost). */
   translateIncoming?: (addr: NetAddr) => NetAddr;
   /**
@@ -216,6 +219,7 @@ export class Broker {
    * for `createClient`. The broker closes it on `close()`.
    */
   async dial(id: number, opts: { timeoutMs?: number; channelOptions?: ChannelOptions } = {}): Promise<Channel> {
+    if (this.opts.channelOptions) opts = { ...opts, channelOptions: { ...this.opts.channelOptions, ...opts.channelOptions } };
     if (this.opts.mux) return this.track(this.dialMux(id, this.opts.mux, opts));
     const info = await this.waitFor(id, opts.timeoutMs ?? this.opts.dialTimeoutMs ?? 5000);
     if (info.network !== "unix" && info.network !== "tcp") {
@@ -263,6 +267,7 @@ export class Broker {
             maxSendMessageLength: opts.channelOptions?.maxSendMessageLength ?? MAX_INT32,
           })
         : duplexChannel(open, { tls: this.opts.muxTls?.(), target: `broker-${id}`, maxReceiveMessageLength: opts.channelOptions?.maxReceiveMessageLength });
+    observeChannel(channel, opts.channelOptions?.callObservers);
     const close = channel.close.bind(channel);
     channel.close = () => {
       pending?.destroy();

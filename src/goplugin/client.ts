@@ -1,6 +1,7 @@
 import { defaultEngine, type EngineName } from "../rpc/engine.js";
 import { H2Channel } from "../rpc/h2-channel.js";
 import type { Channel } from "../rpc/client.js";
+import { observeChannel } from "../rpc/client-observe.js";
 import type { ChannelOptions } from "../rpc/options.js";
 import { chmodSync, chownSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -488,6 +489,7 @@ export class Client implements ManagedProcess, AsyncDisposable {
               target: "plugin",
               maxReceiveMessageLength: this.config.channelOptions?.maxReceiveMessageLength,
             });
+      observeChannel(channel, this.config.channelOptions?.callObservers);
     } else {
       try {
         channel = dialChannel(h.addr, {

@@ -2,7 +2,7 @@ import { createServer, defaultEngine, type EngineName } from "../rpc/engine.js";
 import { H2Server } from "../rpc/h2-server.js";
 import { grpcJsServer } from "../rpc/grpc-js-handles.js";
 import { serverCredentialsOf } from "../rpc/grpc-js-engine.js";
-import type { ServerOptions } from "../rpc/options.js";
+import type { ChannelOptions, ServerOptions } from "../rpc/options.js";
 import { writeSync } from "node:fs";
 import type { Duplex } from "node:stream";
 import { Broker } from "../broker/broker.js";
@@ -55,8 +55,8 @@ export interface ServeConfig {
   network?: "unix" | "tcp";
   /** Explicit TLS, like go-plugin's TLSProvider; wins over AutoMTLS. */
   tlsProvider?: () => ServerTls | Promise<ServerTls>;
-  /** Broker rendezvous windows (go-plugin: 5 s each) and the options of brokered servers. */
-  broker?: { dialTimeoutMs?: number; pendingTtlMs?: number; serverOptions?: ServerOptions };
+  /** Broker rendezvous windows (go-plugin: 5 s each), the options of brokered servers and of brokered dials. */
+  broker?: { dialTimeoutMs?: number; pendingTtlMs?: number; serverOptions?: ServerOptions; channelOptions?: ChannelOptions };
   /** Exit the process (status 0) once serving ends, as a Go plugin's main returns. Default true. */
   exitProcess?: boolean;
   /**

@@ -23,7 +23,7 @@ export { LOOP_HANDSHAKES } from "./handshake.js";
 export { envConfigToCmdEnv, parseEnvConfig, EnvConfigError, type EnvConfig } from "./env-config.js";
 export { loopLogger } from "./logger.js";
 export { serveMetrics } from "./metrics.js";
-export { GrpcServerMetrics, GRPC_PROM_BUCKETS } from "./grpc-metrics.js";
+export { GrpcServerMetrics, GrpcClientMetrics, GRPC_PROM_BUCKETS } from "./grpc-metrics.js";
 
 // One client and one server adapter per LOOP service.
 export { LoopServiceClient, loopServiceServer, type LoopService } from "./services/service.js";

@@ -6,6 +6,7 @@ import { messageCodec } from "./codec.js";
 import { Code, RpcError } from "./status.js";
 import { fromGrpcJs, toGrpcJs } from "./grpc-js-metadata.js";
 import { Metadata } from "./metadata.js";
+import { channelObservers, observedStub } from "./client-observe.js";
 import { H2Channel } from "./h2-channel.js";
 import type { GrpcJsChannel } from "./handles.js";
 import { grpcJsClient } from "./grpc-js-handles.js";
@@ -36,9 +37,11 @@ export function createClient<S extends GenServiceMethods>(
   channel: Channel,
 ): ServiceClient<S> {
   const client: Record<string, unknown> = {};
+  const observers = channelObservers(channel);
   for (const m of (desc as unknown as DescService).methods) {
     const path = `/${m.parent.typeName}/${m.name}`;
-    client[m.localName] = channel instanceof H2Channel ? h2MethodClient(channel, path, m) : methodClient(grpcJsClient(channel), path, m);
+    const stub = channel instanceof H2Channel ? h2MethodClient(channel, path, m) : methodClient(grpcJsClient(channel), path, m);
+    client[m.localName] = observers ? observedStub(stub as Parameters<typeof observedStub>[0], path, m, observers) : stub;
   }
   return client as ServiceClient<S>;
 }

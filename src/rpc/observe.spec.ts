@@ -27,7 +27,12 @@ async function* items(...xs: string[]) {
   for (const x of xs) yield v(x);
 }
 
-async function withServer(engine: EngineName, observers: CallObserver[], body: (client: ReturnType<typeof createClient<typeof Semantics.method>>) => Promise<void>) {
+async function withServer(
+  engine: EngineName,
+  observers: CallObserver[],
+  body: (client: ReturnType<typeof createClient<typeof Semantics.method>>) => Promise<void>,
+  clientObservers?: CallObserver[],
+) {
   const server = createServer({ engine, callObservers: observers });
   addServices(server, [
     service(Semantics, {
@@ -52,7 +57,7 @@ async function withServer(engine: EngineName, observers: CallObserver[], body: (
     }),
   ]);
   const bound = await bindServer(server);
-  const channel: Channel = dialChannel(bound.addr, { engine });
+  const channel: Channel = dialChannel(bound.addr, { engine, callObservers: clientObservers });
   try {
     await body(createClient(Semantics, channel));
   } finally {
@@ -130,5 +135,52 @@ describe.each<EngineName>(["h2", "grpc-js"])("call observers on the %s engine", 
       await c.unary(v("u"));
     });
     expect(log).toEqual(["A start unary rpctest.Semantics Unary /rpctest.Semantics/Unary", "A recv Unary u", "A send Unary u", "A end Unary OK"]);
+  });
+});
+
+describe.each<EngineName>(["h2", "grpc-js"])("client call observers on the %s engine", (engine) => {
+  test("see the request headers about to be sent, and may add to them", async () => {
+    const seen: unknown[] = [];
+    const server: CallObserver = { onCall: (_m, call) => void seen.push(call.metadata.get("x-observed")) };
+    const client: CallObserver = {
+      onCall: (_m, call) => {
+        seen.push(call.metadata.get("x-caller"));
+        call.metadata.set("x-observed", "yes");
+        return undefined;
+      },
+    };
+    await withServer(engine, [server], async (c) => void (await c.unary(v("u"), { metadata: { "x-caller": "app" } })), [client]);
+    expect(seen).toEqual(["app", "yes"]);
+  });
+
+  test("see each call as the application does: requests sent, responses read, the status it gets", async () => {
+    const log: string[] = [];
+    await withServer(
+      engine,
+      [],
+      async (c) => {
+        await c.unary(v("u"));
+        await expect(c.unary(v("fail"))).rejects.toMatchObject({ code: Code.NOT_FOUND });
+        for await (const _ of c.serverStream(v("s"))) void _;
+        await c.clientStream(items("x", "y"));
+        const bidi = async () => {
+          for await (const _ of c.bidi(items("b"))) void _;
+        };
+        await expect(bidi()).rejects.toMatchObject({ code: Code.UNIMPLEMENTED });
+        // A response stream abandoned after its first message: the stub cancels the call.
+        for await (const _ of c.serverStream(v("t"))) break;
+      },
+      [recorder("C", log)],
+    );
+    const p = "/rpctest.Semantics/";
+    // The UNIMPLEMENTED answer may come before the request stream's first message was taken to be sent.
+    expect(log.map((l) => l.slice(2)).filter((l) => l !== "send Bidi b")).toEqual([
+      `start unary rpctest.Semantics Unary ${p}Unary`, "send Unary u", "recv Unary u", "end Unary OK",
+      `start unary rpctest.Semantics Unary ${p}Unary`, "send Unary fail", "end Unary NOT_FOUND",
+      `start server_stream rpctest.Semantics ServerStream ${p}ServerStream`, "send ServerStream s", "recv ServerStream s", "recv ServerStream s", "recv-end ServerStream", "end ServerStream OK",
+      `start client_stream rpctest.Semantics ClientStream ${p}ClientStream`, "send ClientStream x", "send ClientStream y", "recv ClientStream xy", "end ClientStream OK",
+      `start bidi_stream rpctest.Semantics Bidi ${p}Bidi`, "recv-end Bidi", "end Bidi UNIMPLEMENTED",
+      `start server_stream rpctest.Semantics ServerStream ${p}ServerStream`, "send ServerStream t", "recv ServerStream t", "end ServerStream CANCELLED",
+    ]);
   });
 });

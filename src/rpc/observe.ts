@@ -25,9 +25,12 @@ export interface ObservedMethod {
 
 /** The call itself, as far as observers need it (tracing reads the caller's trace context). */
 export interface ObservedCall {
-  /** The request headers (grpc-go's metadata.FromIncomingContext). */
+  /**
+   * The request headers: on a server as received (grpc-go's metadata.FromIncomingContext); on a
+   * client those about to be sent, which an observer may add to (grpc-go's outgoing context).
+   */
   readonly metadata: Metadata;
-  /** The peer: `host:port` over tcp, `unix` over a unix socket or a multiplexed stream. */
+  /** The peer: `host:port` over tcp, `unix` over a unix socket or a multiplexed stream; "" on a client. */
   readonly peer: string;
 }
 
@@ -42,9 +45,10 @@ export interface CallReporter {
   /** A request message (server) or response message (client) was handed to the application. */
   onReceive?(message: unknown): void;
   /**
-   * A streamed input ended as the application read it: the peer half-closed,
-   * or the read failed (cancel, deadline, error). Streaming inputs only;
-   * grpc-go's RecvMsg returning io.EOF or an error.
+   * A streamed input ended as the application read it: the peer half-closed
+   * (server) or its status came (client), or the read failed (cancel,
+   * deadline, error). Streamed inputs only; grpc-go's RecvMsg returning
+   * io.EOF or an error.
    */
   onReceiveEnd?(): void;
   /** A message was written to the peer. */
@@ -62,6 +66,8 @@ export interface CallReporter {
  * interceptors see it; calls refused before that (unknown method, bad
  * headers) are not observed. Registered methods without a handler are
  * observed, ending UNIMPLEMENTED, as grpc-go's Unimplemented stubs are.
+ * On a client (see client-observe.ts), a call starts when the application
+ * makes it, and is reported as the application sees it.
  */
 export interface CallObserver {
   onCall(method: ObservedMethod, call: ObservedCall): CallReporter | undefined;

@@ -34,6 +34,12 @@ export interface ChannelOptions {
    * enforcement policy (PINGs no closer than 5 min) accepts.
    */
   keepalive?: KeepaliveOptions;
+  /**
+   * Observers of every call made through `createClient` on the channel (metrics, tracing): each
+   * sees the method, each request sent, each response as the application reads it, and the status
+   * the application gets, in the order given. Raw relays (`registerProxy`) are not observed.
+   */
+  callObservers?: readonly CallObserver[];
 }
 
 /** Options of a server. */

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Channel } from "./client.js";
 import { defaultEngine, type EngineName } from "./engine.js";
+import { observeChannel } from "./client-observe.js";
 import { H2Channel } from "./h2-channel.js";
 import { createGrpcJsChannel, serverCredentialsOf } from "./grpc-js-engine.js";
 import { grpcJsServer } from "./grpc-js-handles.js";
@@ -47,14 +48,15 @@ export interface DialOptions extends ChannelOptions {
 export function dialChannel(addr: NetAddr, opts: DialOptions = {}): Channel {
   const target = grpcTarget(addr);
   if ((opts.engine ?? defaultEngine()) === "h2") {
-    return new H2Channel(addr, {
+    const channel = new H2Channel(addr, {
       tls: opts.tls,
       maxReceiveMessageLength: opts.maxReceiveMessageLength ?? MAX_INT32,
       maxSendMessageLength: opts.maxSendMessageLength ?? MAX_INT32,
       keepalive: keepaliveOf(opts.keepalive),
     });
+    return observeChannel(channel, opts.callObservers);
   }
-  return createGrpcJsChannel(target, opts);
+  return observeChannel(createGrpcJsChannel(target, opts), opts.callObservers);
 }
 
 export interface ListenOptions {

@@ -5,10 +5,10 @@ import { HclogLogger, hclogTimestamp } from "../../goplugin/hclog.js";
 import { LoopLogger } from "./logger.js";
 import type { LogLevel } from "../../goplugin/logger.js";
 import type { PluginSet } from "../../goplugin/plugin.js";
-import type { ServerOptions } from "../../rpc/options.js";
+import type { CallObserver } from "../../rpc/observe.js";
 import { EnvConfigError, parseEnvConfig, type EnvConfig } from "../env-config.js";
 import { serveMetrics } from "../metrics.js";
-import { GrpcServerMetrics } from "../grpc-metrics.js";
+import { GrpcClientMetrics, GrpcServerMetrics } from "../grpc-metrics.js";
 import { setupTracing, type BuildInfo, type Tracing } from "../tracing/setup.js";
 
 /** What the runtime has set up before the plugin's services are made. */
@@ -40,7 +40,8 @@ export interface ServeLoopConfig extends Omit<ServeConfig, "plugins" | "versione
  * (a bad value ends the process with status 1 and Go's text, before any
  * handshake), serves Prometheus metrics on CL_PROMETHEUS_PORT, counts every
  * call of the plugin's server and of its brokered servers in Go's grpc_server_*
- * metrics (`GrpcServerMetrics`), traces them when CL_TRACING_ENABLED is set
+ * metrics (`GrpcServerMetrics`) and every call on its brokered dials in
+ * grpc_client_* (`GrpcClientMetrics`), traces the servers' calls when CL_TRACING_ENABLED is set
  * (server spans exported over OTLP, as Go's SetupTracing + otelgrpc), applies
  * the gRPC receive limit CL_GRPC_SERVER_MAX_RECV_MSG_SIZE to them, then serves
  * the plugin. Resolves when serving ends.
@@ -74,13 +75,14 @@ export async function serveLoop(config: ServeLoopConfig): Promise<void> {
   }
   const maxRecv = envConfig.grpcServerMaxRecvMsgSize ?? 0;
   const limits = maxRecv > 0 ? { maxReceiveMessageLength: maxRecv } : {};
-  // One set of series for all servers, as Go's GRPCOpts shares one ServerMetrics between them.
-  const grpcMetrics = new GrpcServerMetrics(metrics.registry);
+  // One set of series for all servers and one for all brokered dials, as Go's GRPCOpts shares them.
+  const serverMetrics = new GrpcServerMetrics(metrics.registry);
+  const clientMetrics = new GrpcClientMetrics(metrics.registry);
   // In Go's order: otelgrpc's stats handler, then the metrics interceptor.
-  const observed = (o: { callObservers?: ServerOptions["callObservers"] } | undefined) => [
+  const observed = (o: { callObservers?: readonly CallObserver[] } | undefined) => [
     ...(o?.callObservers ?? []),
     ...(tracing ? [tracing.observer] : []),
-    grpcMetrics,
+    serverMetrics,
   ];
   const stop = async () => {
     await metrics.close();
@@ -106,6 +108,8 @@ export async function serveLoop(config: ServeLoopConfig): Promise<void> {
       broker: {
         ...rest.broker,
         serverOptions: { ...rest.broker?.serverOptions, ...limits, callObservers: observed(rest.broker?.serverOptions) },
+        // Go's dial options carry otelgrpc's client handler too; the TS runtime traces servers only.
+        channelOptions: { ...rest.broker?.channelOptions, callObservers: [...(rest.broker?.channelOptions?.callObservers ?? []), clientMetrics] },
       },
     });
   } finally {
