@@ -78,17 +78,24 @@ async function startCollector(tls?: { cert: string; key: string }): Promise<Coll
 const hex = (b64: string | undefined) => (b64 ? Buffer.from(b64, "base64").toString("hex") : "");
 const attrs = (kvs: KeyValue[] | undefined) => (kvs ?? []).map((kv) => [kv.key, Object.values(kv.value)[0]]);
 
-/** What must be equal between the Go and the TS plugin's span for the same call. */
-function comparable(s: OtlpSpan) {
+/**
+ * What must be equal between the Go and the TS plugin's span for the same call. Ids are random, so a
+ * parent is named (the propagated one, or the span of this plugin it points to), and a client span's
+ * dialed socket path (a different one per run) is just required to be a path.
+ */
+function comparable(s: OtlpSpan, all: OtlpSpan[]) {
+  const parentId = hex(s.parentSpanId);
+  const parent = all.find((p) => hex(p.spanId) === parentId);
+  const sameTrace = parent ? hex(parent.traceId) === hex(s.traceId) : undefined;
   return {
     name: s.name,
     kind: s.kind,
     flags: s.flags,
-    parentSpanId: hex(s.parentSpanId),
+    parent: parentId === PARENT_SPAN ? `propagated ${PARENT_SPAN}` : parent ? `span ${parent.name}${sameTrace ? "" : " (other trace!)"}` : parentId,
     // A propagated trace id is kept; a new one is random.
-    traceId: s.parentSpanId ? hex(s.traceId) : "(new)",
+    traceId: parentId === PARENT_SPAN ? hex(s.traceId) : "(random)",
     traceState: s.traceState ?? "",
-    attributes: attrs(s.attributes),
+    attributes: attrs(s.attributes).map(([k, v]) => (k === "server.address" && String(v).startsWith("/") ? [k, "(socket path)"] : [k, v])),
     status: s.status ?? {},
   };
 }
@@ -124,7 +131,8 @@ async function drive(cmd: string[], env: EnvConfig): Promise<{ pid?: number; err
   }
 }
 
-const CALLS = ["loop.PluginRelayer/NewRelayer", "loop.Relayer/GetChainStatus", "loop.Relayer/Replay"];
+/** The calls traced: the plugin's handlers, and the two Keystore.Accounts calls NewRelayer makes to the host. */
+const CALLS = ["loop.PluginRelayer/NewRelayer", "loop.Keystore/Accounts", "loop.Relayer/GetChainStatus", "loop.Relayer/Replay"];
 
 describe("serveLoop's tracing against chainlink-common's (loop.NewStartedServer)", () => {
   let collector: Collector;
@@ -157,12 +165,19 @@ describe("serveLoop's tracing against chainlink-common's (loop.NewStartedServer)
     const go0 = exported(collector, "go-0");
     const ts0 = exported(collector, "ts-0");
 
-    const ofCalls = (spans: OtlpSpan[]) => spans.filter((s) => CALLS.includes(s.name)).map(comparable).sort((a, b) => a.name.localeCompare(b.name));
-    // The reference: NewRelayer and GetChainStatus as roots, LatestHead under the sampled parent only.
-    expect(ofCalls(go1.spans).map((s) => [s.name, s.parentSpanId])).toEqual([
-      ["loop.PluginRelayer/NewRelayer", ""],
-      ["loop.Relayer/GetChainStatus", ""],
-      ["loop.Relayer/Replay", PARENT_SPAN],
+    const ofCalls = (spans: OtlpSpan[]) =>
+      spans
+        .filter((s) => CALLS.includes(s.name))
+        .map((s) => comparable(s, spans))
+        .sort((a, b) => a.name.localeCompare(b.name));
+    // The reference: NewRelayer and GetChainStatus as roots, NewRelayer's two calls to the host's
+    // keystores as its children (client spans), Replay under the sampled parent only.
+    expect(ofCalls(go1.spans).map((s) => [s.name, s.kind, s.parent])).toEqual([
+      ["loop.Keystore/Accounts", "SPAN_KIND_CLIENT", "span loop.PluginRelayer/NewRelayer"],
+      ["loop.Keystore/Accounts", "SPAN_KIND_CLIENT", "span loop.PluginRelayer/NewRelayer"],
+      ["loop.PluginRelayer/NewRelayer", "SPAN_KIND_SERVER", ""],
+      ["loop.Relayer/GetChainStatus", "SPAN_KIND_SERVER", ""],
+      ["loop.Relayer/Replay", "SPAN_KIND_SERVER", `propagated ${PARENT_SPAN}`],
     ]);
     expect(ofCalls(ts1.spans)).toEqual(ofCalls(go1.spans));
     expect(ofCalls(go0.spans).map((s) => s.name)).toEqual(["loop.Relayer/Replay"]);
@@ -216,8 +231,8 @@ describe("serveLoop's tracing against chainlink-common's (loop.NewStartedServer)
       });
       await Promise.all([drive(GO_RELAYER, env("go-tls", certFile)), drive(TS_RELAYER, env("ts-tls", certFile))]);
       const names = (run: string) => exported(tlsCollector, run).spans.map((s) => s.name).filter((n) => CALLS.includes(n)).sort();
-      // Replay under the unsampled parent is not sampled (ParentBased), so one of each.
-      expect(names("go-tls")).toEqual([...CALLS].sort());
+      // Replay under the unsampled parent is not sampled (ParentBased), so one of each, and two Accounts.
+      expect(names("go-tls")).toEqual([...CALLS, "loop.Keystore/Accounts"].sort());
       expect(names("ts-tls")).toEqual(names("go-tls"));
     } finally {
       await tlsCollector.stop();

@@ -15,16 +15,22 @@ import { Code, RpcError } from "./status.js";
  * CANCELLED (the stub cancels the call). Raw calls (proxies) are not observed.
  */
 
-const observed = new WeakMap<object, readonly CallObserver[]>();
+/** A channel's observers and the peer its calls report (the address it dials; "" when it has none). */
+export interface ChannelObservation {
+  observers: readonly CallObserver[];
+  peer: string;
+}
 
-/** Attaches `observers` to a channel, for the clients `createClient` makes on it. */
-export function observeChannel<C extends object>(channel: C, observers: readonly CallObserver[] | undefined): C {
-  if (observers?.length) observed.set(channel, [...observers]);
+const observed = new WeakMap<object, ChannelObservation>();
+
+/** Attaches `observers` to a channel, for the clients `createClient` makes on it; `peer` is the address it dials. */
+export function observeChannel<C extends object>(channel: C, observers: readonly CallObserver[] | undefined, peer = ""): C {
+  if (observers?.length) observed.set(channel, { observers: [...observers], peer });
   return channel;
 }
 
-/** The observers attached to `channel`, if any. */
-export function channelObservers(channel: object): readonly CallObserver[] | undefined {
+/** What is attached to `channel`, if anything. */
+export function channelObservers(channel: object): ChannelObservation | undefined {
   return observed.get(channel);
 }
 
@@ -65,13 +71,13 @@ async function* received(inner: AsyncIterable<unknown>, rep: CallReporter | unde
 }
 
 /** `stub` with every call reported to `observers`. */
-export function observedStub(stub: Stub, path: string, m: DescMethod, observers: readonly CallObserver[]): Stub {
+export function observedStub(stub: Stub, path: string, m: DescMethod, observers: readonly CallObserver[], peer = ""): Stub {
   const method: ObservedMethod = observedMethod(path, callTypeOf(m.methodKind));
   // The request headers go to the observers first and then out, so an observer may add to them.
   const begin = (opts: CallOptions | undefined) => {
     const md = opts?.metadata;
     const metadata = md instanceof Metadata ? md.clone() : new Metadata(md);
-    return { rep: startCall(observers, method, { metadata, peer: "" }), opts: { ...opts, metadata } };
+    return { rep: startCall(observers, method, { metadata, peer }), opts: { ...opts, metadata } };
   };
   const single = (p: Promise<unknown>, rep: CallReporter | undefined) =>
     p.then(

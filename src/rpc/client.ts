@@ -37,11 +37,11 @@ export function createClient<S extends GenServiceMethods>(
   channel: Channel,
 ): ServiceClient<S> {
   const client: Record<string, unknown> = {};
-  const observers = channelObservers(channel);
+  const observation = channelObservers(channel);
   for (const m of (desc as unknown as DescService).methods) {
     const path = `/${m.parent.typeName}/${m.name}`;
     const stub = channel instanceof H2Channel ? h2MethodClient(channel, path, m) : methodClient(grpcJsClient(channel), path, m);
-    client[m.localName] = observers ? observedStub(stub as Parameters<typeof observedStub>[0], path, m, observers) : stub;
+    client[m.localName] = observation ? observedStub(stub as Parameters<typeof observedStub>[0], path, m, observation.observers, observation.peer) : stub;
   }
   return client as ServiceClient<S>;
 }

@@ -30,7 +30,10 @@ export interface ObservedCall {
    * client those about to be sent, which an observer may add to (grpc-go's outgoing context).
    */
   readonly metadata: Metadata;
-  /** The peer: `host:port` over tcp, `unix` over a unix socket or a multiplexed stream; "" on a client. */
+  /**
+   * The peer: on a server `host:port` over tcp, `unix` over a unix socket or a multiplexed stream; on a
+   * client the address its channel dials (`host:port` or the socket path), "" for a multiplexed stream.
+   */
   readonly peer: string;
 }
 

@@ -54,9 +54,9 @@ export function dialChannel(addr: NetAddr, opts: DialOptions = {}): Channel {
       maxSendMessageLength: opts.maxSendMessageLength ?? MAX_INT32,
       keepalive: keepaliveOf(opts.keepalive),
     });
-    return observeChannel(channel, opts.callObservers);
+    return observeChannel(channel, opts.callObservers, addr.address);
   }
-  return observeChannel(createGrpcJsChannel(target, opts), opts.callObservers);
+  return observeChannel(createGrpcJsChannel(target, opts), opts.callObservers, addr.address);
 }
 
 export interface ListenOptions {

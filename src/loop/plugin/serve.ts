@@ -108,8 +108,11 @@ export async function serveLoop(config: ServeLoopConfig): Promise<void> {
       broker: {
         ...rest.broker,
         serverOptions: { ...rest.broker?.serverOptions, ...limits, callObservers: observed(rest.broker?.serverOptions) },
-        // Go's dial options carry otelgrpc's client handler too; the TS runtime traces servers only.
-        channelOptions: { ...rest.broker?.channelOptions, callObservers: [...(rest.broker?.channelOptions?.callObservers ?? []), clientMetrics] },
+        // Go's dial options: otelgrpc's client handler, then the metrics interceptor.
+        channelOptions: {
+          ...rest.broker?.channelOptions,
+          callObservers: [...(rest.broker?.channelOptions?.callObservers ?? []), ...(tracing ? [tracing.clientObserver] : []), clientMetrics],
+        },
       },
     });
   } finally {

@@ -1,21 +1,31 @@
 /**
- * A server span per gRPC call, as the otelgrpc stats handler (v0.63.0) that
- * chainlink-common puts on a Go LOOP plugin's servers makes them: named
- * `package.Service/Method`, kind SERVER, the caller's W3C trace context as
- * parent, attributes rpc.service, rpc.method, rpc.system, then
- * server.address (and server.port) once response headers go out, then
- * rpc.grpc.status_code; status ERROR with the message for the codes a server
- * owns (Unknown, DeadlineExceeded, Unimplemented, Internal, Unavailable,
- * DataLoss), else unset.
+ * A span per gRPC call, as the otelgrpc stats handlers (v0.63.0) that
+ * chainlink-common puts on a Go LOOP plugin's servers and on the connections
+ * it dials make them: named `package.Service/Method`, attributes
+ * rpc.service, rpc.method, rpc.system, then server.address (and
+ * server.port), then rpc.grpc.status_code.
+ *
+ * Server (kind SERVER): the caller's W3C trace context is the parent;
+ * server.address comes once response headers go out; status ERROR with the
+ * message for the codes a server owns (Unknown, DeadlineExceeded,
+ * Unimplemented, Internal, Unavailable, DataLoss), else unset. The span is
+ * made current for the handler, sampled or not, so the calls it makes follow.
+ *
+ * Client (kind CLIENT): the current span (if any) is the parent, the new
+ * span's context goes out as `traceparent` / `tracestate` (sampled or not,
+ * as Go's propagator injects it); server.address is the dialed address;
+ * status ERROR with the message for every code but OK.
  */
 import type { CallObserver, CallReporter, ObservedCall, ObservedMethod } from "../../rpc/observe.js";
 import { Code } from "../../rpc/status.js";
 import { epochNanos } from "../../goplugin/clock.js";
-import { newSpanId, newTraceId, parseTraceparent, type SpanContext } from "./trace-context.js";
+import { FLAG_SAMPLED, formatTraceparent, newSpanId, newTraceId, parseTraceparent, type SpanContext } from "./trace-context.js";
+import type { ActiveSpan } from "./active-span.js";
 
 export type AttributeValue = string | boolean | bigint;
 
 export interface FinishedSpan {
+  kind: "server" | "client";
   traceId: Uint8Array;
   spanId: Uint8Array;
   parentSpanId?: Uint8Array;
@@ -32,10 +42,13 @@ export interface FinishedSpan {
 
 const SERVER_ERRORS = new Set([Code.UNKNOWN, Code.DEADLINE_EXCEEDED, Code.UNIMPLEMENTED, Code.INTERNAL, Code.UNAVAILABLE, Code.DATA_LOSS]);
 
+type Sampler = (parent: SpanContext | undefined, traceId: Uint8Array) => boolean;
+
 export class ServerSpans implements CallObserver {
   constructor(
-    private readonly sample: (parent: SpanContext | undefined, traceId: Uint8Array) => boolean,
+    private readonly sample: Sampler,
     private readonly finished: (span: FinishedSpan) => void,
+    private readonly active?: ActiveSpan,
   ) {}
 
   onCall(method: ObservedMethod, call: ObservedCall): CallReporter | undefined {
@@ -45,10 +58,14 @@ export class ServerSpans implements CallObserver {
     };
     const parent = parseTraceparent(text("traceparent"), text("tracestate"));
     const traceId = parent?.traceId ?? newTraceId();
-    if (!this.sample(parent, traceId)) return undefined;
+    const sampled = this.sample(parent, traceId);
+    const spanId = newSpanId();
+    this.active?.enter({ traceId, spanId, flags: sampled ? FLAG_SAMPLED : 0, traceState: parent?.traceState ?? "", remote: false });
+    if (!sampled) return undefined;
     const span: FinishedSpan = {
+      kind: "server",
       traceId,
-      spanId: newSpanId(),
+      spanId,
       parentSpanId: parent?.spanId,
       traceState: parent?.traceState ?? "",
       name: method.path.slice(1),
@@ -82,9 +99,58 @@ export class ServerSpans implements CallObserver {
   }
 }
 
-/** otelgrpc's server.address / server.port from the peer (Go names an unnamed unix peer "@"). */
+export class ClientSpans implements CallObserver {
+  constructor(
+    private readonly sample: Sampler,
+    private readonly finished: (span: FinishedSpan) => void,
+    private readonly active: ActiveSpan,
+  ) {}
+
+  onCall(method: ObservedMethod, call: ObservedCall): CallReporter | undefined {
+    const parent = this.active.current();
+    const traceId = parent?.traceId ?? newTraceId();
+    const sampled = this.sample(parent, traceId);
+    const sc: SpanContext = { traceId, spanId: newSpanId(), flags: sampled ? FLAG_SAMPLED : 0, traceState: parent?.traceState ?? "", remote: false };
+    call.metadata.set("traceparent", formatTraceparent(sc));
+    if (sc.traceState) call.metadata.set("tracestate", sc.traceState);
+    if (!sampled) return undefined;
+    const span: FinishedSpan = {
+      kind: "client",
+      traceId,
+      spanId: sc.spanId,
+      parentSpanId: parent?.spanId,
+      traceState: sc.traceState,
+      name: method.path.slice(1),
+      startNanos: epochNanos(),
+      endNanos: 0n,
+      attributes: [["rpc.service", method.service], ["rpc.method", method.method], ["rpc.system", "grpc"], ...serverAddress(call.peer)],
+      statusCode: 0,
+      statusMessage: "",
+    };
+    let ended = false;
+    return {
+      onEnd: (status) => {
+        if (ended) return;
+        ended = true;
+        span.attributes.push(["rpc.grpc.status_code", BigInt(status.code)]);
+        if (status.code !== Code.OK) {
+          span.statusCode = 2;
+          span.statusMessage = status.details;
+        }
+        span.endNanos = epochNanos();
+        this.finished(span);
+      },
+    };
+  }
+}
+
+/**
+ * otelgrpc's server.address / server.port from the peer: `host:port` split, anything else whole
+ * (a client's socket path); a server's unnamed unix peer is "@", as Go names it.
+ */
 function serverAddress(peer: string): Array<[string, AttributeValue]> {
   if (peer === "unix") return [["server.address", "@"]];
+  if (peer === "") return [];
   const colon = peer.lastIndexOf(":");
   const port = Number(peer.slice(colon + 1));
   if (colon < 0 || !Number.isInteger(port)) return [["server.address", peer]];

@@ -4,7 +4,8 @@
  * schema URL, one ScopeSpans per instrumentation scope, and per span the
  * parent's "is remote" bits in `flags`. The parent of a server span is always
  * marked remote (otelgrpc starts it from the incoming context, empty or not),
- * so every span carries 0x300, as a Go LOOP plugin's do.
+ * so server spans carry 0x300, client spans (parent local or none) 0x100, as
+ * a Go LOOP plugin's do.
  */
 import { create } from "@bufbuild/protobuf";
 import { ExportTraceServiceRequestSchema, type ExportTraceServiceRequest } from "../../gen/opentelemetry/proto/collector/trace/v1/trace_service_pb.js";
@@ -23,6 +24,7 @@ export interface OtlpScope {
 }
 
 const REMOTE_PARENT = SpanFlags.CONTEXT_HAS_IS_REMOTE_MASK | SpanFlags.CONTEXT_IS_REMOTE_MASK;
+const LOCAL_PARENT = SpanFlags.CONTEXT_HAS_IS_REMOTE_MASK;
 
 export function exportRequest(resource: OtlpResource, scope: OtlpScope, spans: readonly FinishedSpan[]): ExportTraceServiceRequest {
   return create(ExportTraceServiceRequestSchema, {
@@ -38,9 +40,9 @@ export function exportRequest(resource: OtlpResource, scope: OtlpScope, spans: r
               spanId: s.spanId,
               traceState: s.traceState,
               parentSpanId: s.parentSpanId ?? new Uint8Array(0),
-              flags: REMOTE_PARENT,
+              flags: s.kind === "server" ? REMOTE_PARENT : LOCAL_PARENT,
               name: s.name,
-              kind: Span_SpanKind.SERVER,
+              kind: s.kind === "server" ? Span_SpanKind.SERVER : Span_SpanKind.CLIENT,
               startTimeUnixNano: s.startNanos,
               endTimeUnixNano: s.endNanos,
               attributes: keyValues(s.attributes),

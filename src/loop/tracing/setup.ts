@@ -1,7 +1,8 @@
 /**
  * serveLoop's tracing, chainlink-common's SetupTracing for a TS plugin: when
  * CL_TRACING_ENABLED is true (and no CL_TELEMETRY_ENDPOINT takes over, as in
- * Go), a server span per gRPC call the plugin serves, sampled
+ * Go), a server span per gRPC call the plugin serves and a client span per
+ * call it makes on its brokered connections (a child of the handler's span), sampled
  * ParentBased(TraceIDRatioBased(CL_TRACING_SAMPLING_RATIO)), batched and
  * exported over OTLP/gRPC to CL_TRACING_COLLECTOR_TARGET, with TLS when
  * CL_TRACING_TLS_CERT_PATH names a CA file. The resource carries what Go's
@@ -17,7 +18,8 @@ import { TraceService } from "../../gen/opentelemetry/proto/collector/trace/v1/t
 import type { EnvConfig } from "../env-config.js";
 import { BatchProcessor } from "./batch.js";
 import { collectorAddr, hostOf } from "./collector-target.js";
-import { ServerSpans, type AttributeValue, type FinishedSpan } from "./grpc-spans.js";
+import { ActiveSpan } from "./active-span.js";
+import { ClientSpans, ServerSpans, type AttributeValue, type FinishedSpan } from "./grpc-spans.js";
 import { exportRequest } from "./otlp.js";
 import { parentBasedSampler, traceIdRatioSampler } from "./sampler.js";
 
@@ -39,6 +41,8 @@ export interface BuildInfo {
 export interface Tracing {
   /** Observes the plugin's servers; add it to their callObservers. */
   observer: CallObserver;
+  /** Observes the channels the plugin dials (its brokered clients); add it to their callObservers. */
+  clientObserver: CallObserver;
   /** Exports what is queued (waiting at most `timeoutMs`) and closes the connection to the collector. */
   shutdown(timeoutMs?: number): Promise<void>;
 }
@@ -77,9 +81,13 @@ export function setupTracing(env: EnvConfig, onError: (message: string) => void,
     },
     (err) => onError(`traces export: ${(err as Error).message}`),
   );
-  const observer = new ServerSpans(parentBasedSampler(traceIdRatioSampler(env.tracingSamplingRatio ?? 0)), (s) => batches.add(s));
+  const sample = parentBasedSampler(traceIdRatioSampler(env.tracingSamplingRatio ?? 0));
+  const active = new ActiveSpan();
+  const observer = new ServerSpans(sample, (s) => batches.add(s), active);
+  const clientObserver = new ClientSpans(sample, (s) => batches.add(s), active);
   return {
     observer,
+    clientObserver,
     shutdown: async (timeoutMs = 30_000) => {
       let timer: NodeJS.Timeout | undefined;
       try {
