@@ -1,6 +1,6 @@
 import { connect as netConnect, type Server as NetServer, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import type { NetAddr } from "../rpc/net-addr.js";
+import { tcpConnectOptions, type NetAddr } from "../rpc/net-addr.js";
 import { YamuxSession, type SessionOptions } from "../yamux/index.js";
 
 /**
@@ -148,7 +148,7 @@ export class ClientMux extends MuxCarrier implements BrokerMux {
       const sock =
         this.addr.network === "unix"
           ? netConnect(this.addr.address)
-          : netConnect({ host: hostOf(this.addr.address), port: portOf(this.addr.address) });
+          : netConnect(tcpConnectOptions(this.addr.address));
       sock.setKeepAlive(true);
       sock.once("error", reject);
       sock.once("connect", () => {
@@ -179,12 +179,3 @@ export class ClientMux extends MuxCarrier implements BrokerMux {
   }
 }
 
-function hostOf(address: string): string {
-  const i = address.lastIndexOf(":");
-  const h = address.slice(0, i).replace(/^\[|\]$/g, "");
-  return h || "127.0.0.1";
-}
-
-function portOf(address: string): number {
-  return Number(address.slice(address.lastIndexOf(":") + 1));
-}

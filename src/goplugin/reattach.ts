@@ -1,5 +1,5 @@
 import { connect } from "node:net";
-import type { NetAddr } from "../rpc/net-addr.js";
+import { tcpConnectOptions, type NetAddr } from "../rpc/net-addr.js";
 import { PluginError } from "./errors.js";
 import type { Protocol } from "./handshake.js";
 import type { AttachedPlugin, PluginExit } from "./runner.js";
@@ -71,7 +71,7 @@ export async function attachToProcess(rc: ReattachConfig, pollMs = 1000): Promis
     const sock =
       rc.addr.network === "unix"
         ? connect(rc.addr.address)
-        : connect({ host: rc.addr.address.slice(0, rc.addr.address.lastIndexOf(":")) || "127.0.0.1", port: Number(rc.addr.address.split(":").pop()) });
+        : connect(tcpConnectOptions(rc.addr.address));
     sock.once("connect", () => {
       sock.destroy();
       resolve();

@@ -6,7 +6,7 @@ import { addAbortSignal, type Duplex } from "node:stream";
 import { Metadata, type MetadataInit } from "./metadata.js";
 import { MetadataError, readMetadata, writeMetadata } from "./metadata-wire.js";
 import { Code, RpcError } from "./status.js";
-import { MAX_INT32, type NetAddr } from "./net-addr.js";
+import { MAX_INT32, tcpConnectOptions, type NetAddr } from "./net-addr.js";
 import { DeferredDuplex } from "./deferred-duplex.js";
 import { USER_AGENT } from "./user-agent.js";
 import { SessionKeepalive, type KeepaliveSettings } from "./h2-keepalive.js";
@@ -224,8 +224,7 @@ export class H2Channel {
       typeof t === "function" ? carrier(t) : t.network === "unix" ? netConnect(t.address) : undefined;
     if (!tls) {
       if (raw) return raw;
-      const [host, port] = splitHostPort((t as NetAddr).address);
-      return netConnect({ host, port });
+      return netConnect(tcpConnectOptions((t as NetAddr).address));
     }
     const name = tls.serverName ?? "localhost";
     const tlsOpts = {
@@ -237,8 +236,7 @@ export class H2Channel {
       checkServerIdentity: (_host: string, peer: PeerCertificate) => checkServerIdentity(name, peer),
     };
     if (raw) return tlsConnect({ ...tlsOpts, socket: raw as never });
-    const [host, port] = splitHostPort((t as NetAddr).address);
-    return tlsConnect({ ...tlsOpts, host, port });
+    return tlsConnect({ ...tlsOpts, ...tcpConnectOptions((t as NetAddr).address) });
   }
 
   /** Starts a call on `path` ("/pkg.Service/Method"). */
@@ -275,12 +273,6 @@ function carrier(open: () => Duplex | Promise<Duplex>): Duplex {
     s = Promise.reject(err as Error);
   }
   return s instanceof Promise ? new DeferredDuplex(() => s) : s;
-}
-
-function splitHostPort(addr: string): [string, number] {
-  const i = addr.lastIndexOf(":");
-  const host = addr.slice(0, i).replace(/^\[|\]$/g, "") || "127.0.0.1";
-  return [host, Number(addr.slice(i + 1))];
 }
 
 

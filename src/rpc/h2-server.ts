@@ -228,18 +228,18 @@ function trailersOnly(stream: http2.ServerHttp2Stream, code: Code, details: stri
   if (stream.closed || stream.headersSent) return;
   stream.respond(
     { ":status": http, "content-type": "application/grpc", "grpc-status": String(code), "grpc-message": encodeMessage(details) },
-    noDate({ endStream: true }),
+    END_STREAM,
   );
 }
 
 /**
- * Response options without Node's automatic `date` header, which grpc-go's server never sends
- * (`sendDate` is honoured by node:http2's respond() but missing from @types/node's options type).
+ * respond() options without Node's automatic `date` header, which grpc-go's server never sends
+ * (`sendDate` is honoured by node:http2 but missing from @types/node's options type). respond()
+ * copies its options, so these are shared by every call.
  */
-function noDate(opts: http2.ServerStreamResponseOptions): http2.ServerStreamResponseOptions {
-  const withDate: http2.ServerStreamResponseOptions & { sendDate: boolean } = { ...opts, sendDate: false };
-  return withDate;
-}
+type RespondOptions = http2.ServerStreamResponseOptions & { sendDate: boolean };
+const END_STREAM: RespondOptions = { endStream: true, sendDate: false };
+const WAIT_FOR_TRAILERS: RespondOptions = { waitForTrailers: true, sendDate: false };
 
 /** Requests of a streaming call, read by the handler as an async iterable. */
 class Requests implements AsyncIterable<unknown> {
@@ -467,7 +467,7 @@ class ServerCall implements HandlerContext {
     const h = writeMetadata(md, {});
     h[":status"] = 200;
     h["content-type"] = "application/grpc";
-    this.stream.respond(h, noDate({ waitForTrailers: true }));
+    this.stream.respond(h, WAIT_FOR_TRAILERS);
     this.rep?.onHeader?.();
     this.stream.once("wantTrailers", () => {
       const s = this.stream;
@@ -517,7 +517,7 @@ class ServerCall implements HandlerContext {
         this.headersSent = true;
         t[":status"] = 200;
         t["content-type"] = "application/grpc";
-        this.stream.respond(t, noDate({ endStream: true }));
+        this.stream.respond(t, END_STREAM);
       } else {
         this.pendingTrailers = t;
         this.stream.end();

@@ -11,7 +11,7 @@ import { grpcJsServer } from "./grpc-js-handles.js";
 import { keepaliveOf, type ChannelOptions, type TlsPem } from "./options.js";
 import { H2Server } from "./h2-server.js";
 import type { Server } from "./server.js";
-import { MAX_INT32, type NetAddr } from "./net-addr.js";
+import { MAX_INT32, splitHostPort, type NetAddr } from "./net-addr.js";
 
 /** Largest usable unix socket path on Linux (sun_path is 108 bytes with its NUL). */
 export const MAX_UNIX_PATH = process.platform === "darwin" ? 103 : 107;
@@ -193,10 +193,10 @@ export async function bindNet(opts: ListenOptions = {}): Promise<BoundListener &
 
 function bindAsync(server: Server, target: string): Promise<number> {
   if (server instanceof H2Server) {
-    const i = target.lastIndexOf(":");
+    const { host, port } = splitHostPort(target);
     const listen = target.startsWith("unix://")
       ? server.listen({ path: target.slice("unix://".length) })
-      : server.listen({ host: target.slice(0, i), port: Number(target.slice(i + 1)) });
+      : server.listen({ host, port: port ?? Number.NaN });
     return listen.then((port) => port ?? 0);
   }
   const s = grpcJsServer(server);

@@ -20,11 +20,3 @@ export function collectorAddr(target: string): NetAddr {
   if (scheme === "unix") return { network: "unix", address: rest.startsWith("//") ? rest.slice(2) : rest };
   return { network: "tcp", address: target };
 }
-
-/** The host part of a tcp address (`[::1]:4317` → `::1`), the name a TLS certificate is checked against. */
-export function hostOf(address: string): string {
-  const v6 = /^\[([^\]]*)\](?::\d*)?$/.exec(address);
-  if (v6) return v6[1]!;
-  const colon = address.lastIndexOf(":");
-  return colon < 0 ? address : address.slice(0, colon);
-}

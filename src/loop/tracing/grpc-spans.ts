@@ -19,6 +19,7 @@
 import type { CallObserver, CallReporter, ObservedCall, ObservedMethod } from "../../rpc/observe.js";
 import { Code } from "../../rpc/status.js";
 import { epochNanos } from "../../goplugin/clock.js";
+import { splitHostPort } from "../../rpc/net-addr.js";
 import { FLAG_SAMPLED, formatTraceparent, newSpanId, newTraceId, parseTraceparent, type SpanContext } from "./trace-context.js";
 import type { ActiveSpan } from "./active-span.js";
 
@@ -151,11 +152,6 @@ export class ClientSpans implements CallObserver {
 function serverAddress(peer: string): Array<[string, AttributeValue]> {
   if (peer === "unix") return [["server.address", "@"]];
   if (peer === "") return [];
-  const colon = peer.lastIndexOf(":");
-  const port = Number(peer.slice(colon + 1));
-  if (colon < 0 || !Number.isInteger(port)) return [["server.address", peer]];
-  return [
-    ["server.address", peer.slice(0, colon).replace(/^\[(.*)\]$/, "$1")],
-    ["server.port", BigInt(port)],
-  ];
+  const { host, port } = splitHostPort(peer);
+  return port === undefined ? [["server.address", host]] : [["server.address", host], ["server.port", BigInt(port)]];
 }

@@ -17,7 +17,8 @@ import { LIBRARY_VERSION } from "../../rpc/user-agent.js";
 import { TraceService } from "../../gen/opentelemetry/proto/collector/trace/v1/trace_service_pb.js";
 import type { EnvConfig } from "../env-config.js";
 import { BatchProcessor } from "./batch.js";
-import { collectorAddr, hostOf } from "./collector-target.js";
+import { collectorAddr } from "./collector-target.js";
+import { splitHostPort } from "../../rpc/net-addr.js";
 import { ActiveSpan } from "./active-span.js";
 import { ClientSpans, ServerSpans, type AttributeValue, type FinishedSpan } from "./grpc-spans.js";
 import { exportRequest } from "./otlp.js";
@@ -65,7 +66,7 @@ export function setupTracing(env: EnvConfig, onError: (message: string) => void,
       throw new Error(`open ${env.tracingTlsCertPath}: ${(e.code && why[e.code]) || e.message}`);
     }
   }
-  const channel = new H2Channel(addr, ca ? { tls: { ca, serverName: hostOf(addr.address) } } : {});
+  const channel = new H2Channel(addr, ca ? { tls: { ca, serverName: splitHostPort(addr.address).host } } : {});
   const client = createClient(TraceService, channel);
   const resource = {
     schemaUrl: RESOURCE_SCHEMA_URL,
