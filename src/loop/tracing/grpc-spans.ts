@@ -16,7 +16,7 @@
  * as Go's propagator injects it); server.address is the dialed address;
  * status ERROR with the message for every code but OK.
  */
-import type { CallObserver, CallReporter, ObservedCall, ObservedMethod } from "../../rpc/observe.js";
+import type { CallObserver, CallReporter, ObservedCall, ObservedMethod, ObservedStatus } from "../../rpc/observe.js";
 import { Code } from "../../rpc/status.js";
 import { epochNanos } from "../../goplugin/clock.js";
 import { splitHostPort } from "../../rpc/net-addr.js";
@@ -58,28 +58,10 @@ export class ServerSpans implements CallObserver {
       return typeof v === "string" ? v : undefined;
     };
     const parent = parseTraceparent(text("traceparent"), text("tracestate"));
-    const traceId = parent?.traceId ?? newTraceId();
-    const sampled = this.sample(parent, traceId);
-    const spanId = newSpanId();
-    this.active?.enter({ traceId, spanId, flags: sampled ? FLAG_SAMPLED : 0, traceState: parent?.traceState ?? "", remote: false });
-    if (!sampled) return undefined;
-    const span: FinishedSpan = {
-      kind: "server",
-      traceId,
-      spanId,
-      parentSpanId: parent?.spanId,
-      traceState: parent?.traceState ?? "",
-      name: method.path.slice(1),
-      startNanos: epochNanos(),
-      endNanos: 0n,
-      attributes: [
-        ["rpc.service", method.service],
-        ["rpc.method", method.method],
-        ["rpc.system", "grpc"],
-      ],
-      statusCode: 0,
-      statusMessage: "",
-    };
+    const sc = childContext(parent, this.sample);
+    this.active?.enter(sc);
+    if (!(sc.flags & FLAG_SAMPLED)) return undefined;
+    const span = openSpan("server", sc, parent, method, []);
     let ended = false;
     return {
       onHeader: () => {
@@ -88,13 +70,7 @@ export class ServerSpans implements CallObserver {
       onEnd: (status) => {
         if (ended) return;
         ended = true;
-        span.attributes.push(["rpc.grpc.status_code", BigInt(status.code)]);
-        if (SERVER_ERRORS.has(status.code)) {
-          span.statusCode = 2;
-          span.statusMessage = status.details;
-        }
-        span.endNanos = epochNanos();
-        this.finished(span);
+        closeSpan(span, status, SERVER_ERRORS.has(status.code), this.finished);
       },
     };
   }
@@ -109,40 +85,53 @@ export class ClientSpans implements CallObserver {
 
   onCall(method: ObservedMethod, call: ObservedCall): CallReporter | undefined {
     const parent = this.active.current();
-    const traceId = parent?.traceId ?? newTraceId();
-    const sampled = this.sample(parent, traceId);
-    const sc: SpanContext = { traceId, spanId: newSpanId(), flags: sampled ? FLAG_SAMPLED : 0, traceState: parent?.traceState ?? "", remote: false };
+    const sc = childContext(parent, this.sample);
     call.metadata.set("traceparent", formatTraceparent(sc));
     if (sc.traceState) call.metadata.set("tracestate", sc.traceState);
-    if (!sampled) return undefined;
-    const span: FinishedSpan = {
-      kind: "client",
-      traceId,
-      spanId: sc.spanId,
-      parentSpanId: parent?.spanId,
-      traceState: sc.traceState,
-      name: method.path.slice(1),
-      startNanos: epochNanos(),
-      endNanos: 0n,
-      attributes: [["rpc.service", method.service], ["rpc.method", method.method], ["rpc.system", "grpc"], ...serverAddress(call.peer)],
-      statusCode: 0,
-      statusMessage: "",
-    };
+    if (!(sc.flags & FLAG_SAMPLED)) return undefined;
+    const span = openSpan("client", sc, parent, method, serverAddress(call.peer));
     let ended = false;
     return {
       onEnd: (status) => {
         if (ended) return;
         ended = true;
-        span.attributes.push(["rpc.grpc.status_code", BigInt(status.code)]);
-        if (status.code !== Code.OK) {
-          span.statusCode = 2;
-          span.statusMessage = status.details;
-        }
-        span.endNanos = epochNanos();
-        this.finished(span);
+        closeSpan(span, status, status.code !== Code.OK, this.finished);
       },
     };
   }
+}
+
+/** A new span's context under `parent` (or a new trace), with the sampler's decision in its flags. */
+function childContext(parent: SpanContext | undefined, sample: Sampler): SpanContext {
+  const traceId = parent?.traceId ?? newTraceId();
+  const sampled = sample(parent, traceId);
+  return { traceId, spanId: newSpanId(), flags: sampled ? FLAG_SAMPLED : 0, traceState: parent?.traceState ?? "", remote: false };
+}
+
+function openSpan(kind: FinishedSpan["kind"], sc: SpanContext, parent: SpanContext | undefined, method: ObservedMethod, more: Array<[string, AttributeValue]>): FinishedSpan {
+  return {
+    kind,
+    traceId: sc.traceId,
+    spanId: sc.spanId,
+    parentSpanId: parent?.spanId,
+    traceState: sc.traceState,
+    name: method.path.slice(1),
+    startNanos: epochNanos(),
+    endNanos: 0n,
+    attributes: [["rpc.service", method.service], ["rpc.method", method.method], ["rpc.system", "grpc"], ...more],
+    statusCode: 0,
+    statusMessage: "",
+  };
+}
+
+function closeSpan(span: FinishedSpan, status: ObservedStatus, isError: boolean, finished: (span: FinishedSpan) => void): void {
+  span.attributes.push(["rpc.grpc.status_code", BigInt(status.code)]);
+  if (isError) {
+    span.statusCode = 2;
+    span.statusMessage = status.details;
+  }
+  span.endNanos = epochNanos();
+  finished(span);
 }
 
 /**
