@@ -1,0 +1,173 @@
+/**
+ * The HPACK Huffman code (RFC 7541 §5.2, Appendix B). The code is canonical, so
+ * only each symbol's code length is stored; codes and the decoding automaton
+ * are derived from the lengths when the module loads.
+ */
+
+/** Code length in bits of bytes 0..255, then EOS (256). */
+// prettier-ignore
+const LENGTHS = [
+  13, 23, 28, 28, 28, 28, 28, 28, 28, 24, 30, 28, 28, 30, 28, 28,
+  28, 28, 28, 28, 28, 28, 30, 28, 28, 28, 28, 28, 28, 28, 28, 28,
+  6, 10, 10, 12, 13, 6, 8, 11, 10, 10, 8, 11, 8, 6, 6, 6,
+  5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 7, 8, 15, 6, 12, 10,
+  13, 6, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+  7, 7, 7, 7, 7, 7, 7, 7, 8, 7, 8, 13, 19, 13, 14, 6,
+  15, 5, 6, 5, 6, 5, 6, 6, 6, 5, 7, 7, 6, 6, 6, 5,
+  6, 7, 6, 5, 5, 6, 7, 7, 7, 7, 7, 15, 11, 14, 13, 28,
+  20, 22, 20, 20, 22, 22, 22, 23, 22, 23, 23, 23, 23, 23, 24, 23,
+  24, 24, 22, 23, 24, 23, 23, 23, 23, 21, 22, 23, 22, 23, 23, 24,
+  22, 21, 20, 22, 22, 23, 23, 21, 23, 22, 22, 24, 21, 22, 23, 23,
+  21, 21, 22, 21, 23, 22, 23, 23, 20, 22, 22, 22, 23, 22, 22, 23,
+  26, 26, 20, 19, 22, 23, 22, 25, 26, 26, 26, 27, 27, 26, 24, 25,
+  19, 21, 26, 27, 27, 26, 27, 24, 21, 21, 26, 26, 28, 27, 27, 27,
+  20, 24, 20, 21, 22, 21, 21, 23, 22, 22, 25, 25, 24, 24, 26, 23,
+  26, 27, 26, 26, 27, 27, 27, 27, 27, 28, 27, 27, 27, 27, 27, 26,
+  30,
+];
+
+const EOS = 256;
+const SYMBOLS = 257;
+
+/** Thrown for Huffman input that RFC 7541 §5.2 calls a decoding error. */
+export class HuffmanError extends Error {}
+
+const codes = new Uint32Array(SYMBOLS);
+const lens = new Uint8Array(SYMBOLS);
+
+/*
+ * Decoding tables. FAST maps the next 8 input bits to (symbol << 4 | length)
+ * when they start with a code of at most 8 bits (most header text), else 0.
+ * Longer codes are read one bit at a time against the canonical ranges:
+ * codes of length L are FIRST[L] .. FIRST[L]+COUNT[L]-1 and stand for
+ * SORTED[OFFSET[L]..] in order.
+ */
+const MAX_LEN = 30;
+const FAST = new Uint16Array(256);
+const FIRST = new Int32Array(MAX_LEN + 2);
+const COUNT = new Int32Array(MAX_LEN + 2);
+const OFFSET = new Int32Array(MAX_LEN + 2);
+const SORTED = new Uint16Array(SYMBOLS);
+
+function build(): void {
+  for (let s = 0; s < SYMBOLS; s++) COUNT[LENGTHS[s]]++;
+  let code = 0;
+  let off = 0;
+  for (let len = 1; len <= MAX_LEN; len++) {
+    code = (code + COUNT[len - 1]) << 1;
+    FIRST[len] = code;
+    OFFSET[len] = off;
+    off += COUNT[len];
+  }
+  // Symbols in canonical order (by length, then value): a counting sort.
+  const next = new Int32Array(MAX_LEN + 2);
+  next.set(OFFSET);
+  for (let s = 0; s < SYMBOLS; s++) {
+    const len = LENGTHS[s];
+    const k = next[len]++;
+    SORTED[k] = s;
+    lens[s] = len;
+    codes[s] = FIRST[len] + k - OFFSET[len];
+    if (len <= 8) {
+      const lo = codes[s] << (8 - len);
+      for (let j = lo, end = lo + (1 << (8 - len)); j < end; j++) FAST[j] = (s << 4) | len;
+    }
+  }
+}
+
+build();
+
+// Decoded bytes are staged here, then read as one latin1 string.
+let scratch = Buffer.allocUnsafeSlow(1024);
+
+/** Decodes a Huffman-coded string to a byte string (one char per byte). Throws HuffmanError. */
+export function huffmanDecode(buf: Uint8Array): string {
+  // Shortest code is 5 bits: at most 8/5 output bytes per input byte.
+  const max = Math.ceil((buf.length * 8) / 5);
+  if (max > scratch.length) scratch = Buffer.allocUnsafeSlow(Math.max(max, scratch.length * 2));
+  const out = scratch;
+  const total = buf.length * 8;
+  let pos = 0;
+  let n = 0;
+  while (total - pos >= 8) {
+    const i = pos >>> 3;
+    const sh = pos & 7;
+    const peek = sh === 0 ? buf[i] : ((buf[i] << sh) | (buf[i + 1] >>> (8 - sh))) & 0xff;
+    const e = FAST[peek];
+    if (e !== 0) {
+      out[n++] = e >>> 4;
+      pos += e & 0xf;
+      continue;
+    }
+    let code = peek;
+    let len = 8;
+    for (;;) {
+      const p = pos + len;
+      if (p >= total) throw new HuffmanError("Huffman string has invalid padding (longer than 7 bits)");
+      code = (code << 1) | ((buf[p >>> 3] >>> (7 - (p & 7))) & 1);
+      len++;
+      const k = code - FIRST[len];
+      if (k >= 0 && k < COUNT[len]) {
+        const sym = SORTED[OFFSET[len] + k];
+        if (sym === EOS) throw new HuffmanError("Huffman string contains EOS");
+        out[n++] = sym;
+        pos = p + 1;
+        break;
+      }
+    }
+  }
+  // Under 8 bits left: short codes, then padding that must be a prefix of EOS (all ones).
+  while (pos < total) {
+    const r = total - pos;
+    const bitsLeft = buf[buf.length - 1] & ((1 << r) - 1);
+    const e = FAST[((bitsLeft << (8 - r)) | (0xff >>> r)) & 0xff];
+    if (e !== 0 && (e & 0xf) <= r) {
+      out[n++] = e >>> 4;
+      pos += e & 0xf;
+      continue;
+    }
+    if (bitsLeft !== (1 << r) - 1) throw new HuffmanError("Huffman string has invalid padding (not all ones)");
+    break;
+  }
+  return out.toString("latin1", 0, n);
+}
+
+/** Bytes the Huffman coding of a byte string takes. Throws TypeError on a char above 0xff. */
+export function huffmanLength(s: string): number {
+  let bits = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0xff) throw new TypeError(`header text is not a byte string (char ${c} at ${i})`);
+    bits += lens[c];
+  }
+  return (bits + 7) >>> 3;
+}
+
+/** Writes the Huffman coding of a byte string at `off`; returns the offset after it. */
+export function huffmanEncodeInto(s: string, out: Uint8Array, off: number): number {
+  // acc holds < 8 pending bits plus one code (≤ 30 bits): exact in a double.
+  let acc = 0;
+  let bits = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i) & 0xff;
+    const len = lens[c];
+    acc = acc * (1 << len) + codes[c];
+    bits += len;
+    while (bits >= 8) {
+      bits -= 8;
+      const p = 2 ** bits;
+      const hi = Math.floor(acc / p);
+      out[off++] = hi & 0xff;
+      acc -= hi * p;
+    }
+  }
+  if (bits > 0) out[off++] = ((acc << (8 - bits)) | (0xff >>> bits)) & 0xff;
+  return off;
+}
+
+/** The Huffman coding of a byte string. */
+export function huffmanEncode(s: string): Buffer {
+  const out = Buffer.allocUnsafe(huffmanLength(s));
+  huffmanEncodeInto(s, out, 0);
+  return out;
+}
