@@ -282,11 +282,38 @@ for (let i = 1; i <= STATIC_COUNT; i++) {
   values.set(value, i);
 }
 
-/** Encoded bytes of recent short fields; encoding is stateless, so one cache serves every connection. */
-const CACHE = new Map<string, Map<string, Uint8Array>>();
-const CACHE_MAX_FIELDS = 512;
-const CACHE_MAX_TEXT = 64;
-let cached = 0;
+/**
+ * What the encoder keeps per header name: the bytes that start a literal
+ * field with this name, and the whole encoding of its first few short values.
+ * Encoding is stateless, so one cache serves every connection. Bounded by
+ * count, never cleared: a server sends few distinct names, and values that
+ * vary (grpc-message) stop being cached once a name has its share.
+ */
+interface NameCode {
+  prefix: Uint8Array;
+  values: Map<string, Uint8Array>;
+}
+const NAMES = new Map<string, NameCode>();
+const MAX_NAMES = 256;
+const MAX_VALUES_PER_NAME = 16;
+const MAX_CACHED_VALUE = 32;
+
+function nameCode(name: string): NameCode {
+  const index = STATIC_NAME.get(name);
+  const tmp = Buffer.allocUnsafe(name.length + 8);
+  let len: number;
+  if (index !== undefined) {
+    len = writeInteger(tmp, 0, 0x00, 4, index);
+  } else {
+    tmp[0] = 0x00;
+    len = writeString(tmp, 1, name);
+  }
+  const entry: NameCode = { prefix: new Uint8Array(tmp.subarray(0, len)), values: new Map() };
+  for (const [value, i] of STATIC_PAIR.get(name) ?? []) {
+    entry.values.set(value, Uint8Array.of(0x80 | i));
+  }
+  return entry;
+}
 
 /**
  * Encodes response header blocks. Every field is a static-table hit or a literal
@@ -300,6 +327,7 @@ export class HpackEncoder {
    */
   encode(fields: readonly string[]): Buffer {
     if (fields.length % 2 !== 0) throw new TypeError("HPACK encode takes [name, value] pairs: odd length");
+    // Per string: its bytes, a length of up to 6 bytes, and a representation byte.
     let bound = 0;
     for (let i = 0; i < fields.length; i++) bound += fields[i].length + 8;
     const out = Buffer.allocUnsafe(bound);
@@ -307,40 +335,26 @@ export class HpackEncoder {
     for (let i = 0; i < fields.length; i += 2) {
       const name = fields[i];
       const value = fields[i + 1];
-      const hit = CACHE.get(name)?.get(value);
-      if (hit) {
+      let code = NAMES.get(name);
+      if (code === undefined) {
+        code = nameCode(name);
+        if (NAMES.size < MAX_NAMES) NAMES.set(name, code);
+      }
+      const hit = code.values.get(value);
+      if (hit !== undefined) {
         out.set(hit, off);
         off += hit.length;
         continue;
       }
       const start = off;
-      off = encodeField(out, off, name, value);
-      if (name.length <= CACHE_MAX_TEXT && value.length <= CACHE_MAX_TEXT) {
-        if (cached >= CACHE_MAX_FIELDS) {
-          CACHE.clear();
-          cached = 0;
-        }
-        let values = CACHE.get(name);
-        if (!values) CACHE.set(name, (values = new Map()));
-        values.set(value, new Uint8Array(out.subarray(start, off)));
-        cached++;
+      out.set(code.prefix, off);
+      off = writeString(out, off + code.prefix.length, value);
+      if (value.length <= MAX_CACHED_VALUE && code.values.size < MAX_VALUES_PER_NAME) {
+        code.values.set(value, new Uint8Array(out.subarray(start, off)));
       }
     }
     return out.subarray(0, off);
   }
-}
-
-function encodeField(out: Buffer, off: number, name: string, value: string): number {
-  const exact = STATIC_PAIR.get(name)?.get(value);
-  if (exact !== undefined) return writeInteger(out, off, 0x80, 7, exact);
-  const index = STATIC_NAME.get(name);
-  if (index !== undefined) {
-    off = writeInteger(out, off, 0x00, 4, index);
-  } else {
-    out[off++] = 0x00;
-    off = writeString(out, off, name);
-  }
-  return writeString(out, off, value);
 }
 
 function writeInteger(out: Buffer, off: number, flags: number, n: number, v: number): number {

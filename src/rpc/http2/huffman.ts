@@ -86,47 +86,56 @@ export function huffmanDecode(buf: Uint8Array): string {
   const max = Math.ceil((buf.length * 8) / 5);
   if (max > scratch.length) scratch = Buffer.allocUnsafeSlow(Math.max(max, scratch.length * 2));
   const out = scratch;
-  const total = buf.length * 8;
-  let pos = 0;
+  // acc holds `bits` unread bits (at most 15) in its low end.
+  let acc = 0;
+  let bits = 0;
+  let i = 0;
   let n = 0;
-  while (total - pos >= 8) {
-    const i = pos >>> 3;
-    const sh = pos & 7;
-    const peek = sh === 0 ? buf[i] : ((buf[i] << sh) | (buf[i + 1] >>> (8 - sh))) & 0xff;
-    const e = FAST[peek];
+  const len = buf.length;
+  for (;;) {
+    if (bits < 8) {
+      if (i === len) break;
+      acc = ((acc << 8) | buf[i++]) & 0xffff;
+      bits += 8;
+    }
+    const e = FAST[(acc >>> (bits - 8)) & 0xff];
     if (e !== 0) {
       out[n++] = e >>> 4;
-      pos += e & 0xf;
+      bits -= e & 0xf;
       continue;
     }
-    let code = peek;
-    let len = 8;
+    // A code over 8 bits: extend one bit at a time against the canonical ranges.
+    let code = (acc >>> (bits - 8)) & 0xff;
+    bits -= 8;
+    let clen = 8;
     for (;;) {
-      const p = pos + len;
-      if (p >= total) throw new HuffmanError("Huffman string has invalid padding (longer than 7 bits)");
-      code = (code << 1) | ((buf[p >>> 3] >>> (7 - (p & 7))) & 1);
-      len++;
-      const k = code - FIRST[len];
-      if (k >= 0 && k < COUNT[len]) {
-        const sym = SORTED[OFFSET[len] + k];
+      if (bits === 0) {
+        if (i === len) throw new HuffmanError("Huffman string has invalid padding (longer than 7 bits)");
+        acc = buf[i++];
+        bits = 8;
+      }
+      bits--;
+      code = (code << 1) | ((acc >>> bits) & 1);
+      clen++;
+      const k = code - FIRST[clen];
+      if (k >= 0 && k < COUNT[clen]) {
+        const sym = SORTED[OFFSET[clen] + k];
         if (sym === EOS) throw new HuffmanError("Huffman string contains EOS");
         out[n++] = sym;
-        pos = p + 1;
         break;
       }
     }
   }
   // Under 8 bits left: short codes, then padding that must be a prefix of EOS (all ones).
-  while (pos < total) {
-    const r = total - pos;
-    const bitsLeft = buf[buf.length - 1] & ((1 << r) - 1);
-    const e = FAST[((bitsLeft << (8 - r)) | (0xff >>> r)) & 0xff];
-    if (e !== 0 && (e & 0xf) <= r) {
+  while (bits > 0) {
+    const rest = acc & ((1 << bits) - 1);
+    const e = FAST[((rest << (8 - bits)) | (0xff >>> bits)) & 0xff];
+    if (e !== 0 && (e & 0xf) <= bits) {
       out[n++] = e >>> 4;
-      pos += e & 0xf;
+      bits -= e & 0xf;
       continue;
     }
-    if (bitsLeft !== (1 << r) - 1) throw new HuffmanError("Huffman string has invalid padding (not all ones)");
+    if (rest !== (1 << bits) - 1) throw new HuffmanError("Huffman string has invalid padding (not all ones)");
     break;
   }
   return out.toString("latin1", 0, n);
@@ -145,23 +154,32 @@ export function huffmanLength(s: string): number {
 
 /** Writes the Huffman coding of a byte string at `off`; returns the offset after it. */
 export function huffmanEncodeInto(s: string, out: Uint8Array, off: number): number {
-  // acc holds < 8 pending bits plus one code (≤ 30 bits): exact in a double.
+  // acc keeps < 8 pending bits; codes over 24 bits go in two parts so acc stays within 31 bits.
   let acc = 0;
   let bits = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i) & 0xff;
-    const len = lens[c];
-    acc = acc * (1 << len) + codes[c];
+    const code = codes[c];
+    let len = lens[c];
+    if (len > 24) {
+      acc = (acc << (len - 16)) | (code >>> 16);
+      bits += len - 16;
+      while (bits >= 8) {
+        bits -= 8;
+        out[off++] = acc >>> bits;
+      }
+      acc &= (1 << bits) - 1;
+      len = 16;
+    }
+    acc = (acc << len) | (code & ((1 << len) - 1));
     bits += len;
     while (bits >= 8) {
       bits -= 8;
-      const p = 2 ** bits;
-      const hi = Math.floor(acc / p);
-      out[off++] = hi & 0xff;
-      acc -= hi * p;
+      out[off++] = acc >>> bits;
     }
+    acc &= (1 << bits) - 1;
   }
-  if (bits > 0) out[off++] = ((acc << (8 - bits)) | (0xff >>> bits)) & 0xff;
+  if (bits > 0) out[off++] = (acc << (8 - bits)) | (0xff >>> bits);
   return off;
 }
 
