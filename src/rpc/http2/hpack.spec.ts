@@ -204,6 +204,72 @@ describe("HpackDecoder: table management", () => {
   });
 });
 
+describe("HpackDecoder: dynamic table against a model", () => {
+  // Integer with an n-bit prefix, written the plain way for the test.
+  const int = (flags: number, n: number, v: number): number[] => {
+    const max = (1 << n) - 1;
+    if (v < max) return [flags | v];
+    const out = [flags | max];
+    for (v -= max; v >= 128; v = Math.floor(v / 128)) out.push((v & 0x7f) | 0x80);
+    out.push(v);
+    return out;
+  };
+  const str = (s: string) => [...int(0, 7, s.length), ...Buffer.from(s, "latin1")];
+  type Op = { insert: [string, string] } | { ref: number } | { resize: number };
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    { weight: 3, arbitrary: fc.tuple(fc.string({ maxLength: 12 }), fc.string({ maxLength: 40 })).map((p) => ({ insert: p })) },
+    { weight: 3, arbitrary: fc.nat(200).map((k) => ({ ref: k })) },
+    { weight: 1, arbitrary: fc.nat(400).map((n) => ({ resize: n })) },
+  );
+
+  test("inserts, references, resizes and evictions match a plain list", () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(op, { maxLength: 12 }), { maxLength: 30 }), (blocks) => {
+        const max = 400;
+        const d = new HpackDecoder({ maxTableSize: max });
+        let model: [string, string][] = [];
+        let limit = max;
+        const fit = () => {
+          let size = model.reduce((n, [a, b]) => n + a.length + b.length + 32, 0);
+          while (size > limit) {
+            const [a, b] = model.pop()!;
+            size -= a.length + b.length + 32;
+          }
+        };
+        for (const ops of blocks) {
+          const bytes: number[] = [];
+          const want: string[] = [];
+          let started = false;
+          for (const o of ops) {
+            if ("resize" in o) {
+              if (started) continue; // only allowed first
+              bytes.push(...int(0x20, 5, o.resize));
+              limit = o.resize;
+              fit();
+            } else if ("insert" in o) {
+              started = true;
+              const [n, v] = o.insert.map((t) => Buffer.from(t, "utf8").toString("latin1"));
+              bytes.push(0x40, ...str(n), ...str(v));
+              want.push(n, v);
+              model.unshift([n, v]);
+              fit();
+            } else if (model.length > 0) {
+              started = true;
+              const k = o.ref % model.length;
+              bytes.push(...int(0x80, 7, 62 + k));
+              want.push(...model[k]);
+            }
+          }
+          expect(d.decode(Buffer.from(bytes))).toEqual(want);
+          expect(d.dynamicTable).toEqual(model);
+          model = d.dynamicTable;
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe("HpackDecoder: refuses bad blocks with HpackError", () => {
   const bad: [string, string, RegExp][] = [
     ["indexed field 0", "80", /index 0/],

@@ -271,17 +271,6 @@ export class HpackDecoder {
   }
 }
 
-/** Static index of each exact (name, value) pair, and of each name's first entry. */
-const STATIC_PAIR = new Map<string, Map<string, number>>();
-const STATIC_NAME = new Map<string, number>();
-for (let i = 1; i <= STATIC_COUNT; i++) {
-  const [name, value] = STATIC[i];
-  if (!STATIC_NAME.has(name)) STATIC_NAME.set(name, i);
-  let values = STATIC_PAIR.get(name);
-  if (!values) STATIC_PAIR.set(name, (values = new Map()));
-  values.set(value, i);
-}
-
 /**
  * What the encoder keeps per header name: the bytes that start a literal
  * field with this name, and the whole encoding of its first few short values.
@@ -298,19 +287,22 @@ const MAX_NAMES = 256;
 const MAX_VALUES_PER_NAME = 16;
 const MAX_CACHED_VALUE = 32;
 
+/** Built once per distinct name, so a scan of the static table is cheap enough and costs nothing at load. */
 function nameCode(name: string): NameCode {
-  const index = STATIC_NAME.get(name);
+  let index = 0;
+  for (let i = 1; i <= STATIC_COUNT && index === 0; i++) if (STATIC[i][0] === name) index = i;
   const tmp = Buffer.allocUnsafe(name.length + 8);
   let len: number;
-  if (index !== undefined) {
+  if (index !== 0) {
     len = writeInteger(tmp, 0, 0x00, 4, index);
   } else {
     tmp[0] = 0x00;
     len = writeString(tmp, 1, name);
   }
   const entry: NameCode = { prefix: new Uint8Array(tmp.subarray(0, len)), values: new Map() };
-  for (const [value, i] of STATIC_PAIR.get(name) ?? []) {
-    entry.values.set(value, Uint8Array.of(0x80 | i));
+  // Exact static pairs are one byte; the first index of a pair wins.
+  for (let i = STATIC_COUNT; i >= 1; i--) {
+    if (STATIC[i][0] === name) entry.values.set(STATIC[i][1], Uint8Array.of(0x80 | i));
   }
   return entry;
 }

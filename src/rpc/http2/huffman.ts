@@ -77,14 +77,15 @@ function build(): void {
 
 build();
 
-// Decoded bytes are staged here, then read as one latin1 string.
-let scratch = Buffer.allocUnsafeSlow(1024);
+// Decoded bytes are staged here, then read as one latin1 string. Allocated on
+// first use so that loading the module allocates no Buffer.
+let scratch: Buffer | undefined;
 
 /** Decodes a Huffman-coded string to a byte string (one char per byte). Throws HuffmanError. */
 export function huffmanDecode(buf: Uint8Array): string {
   // Shortest code is 5 bits: at most 8/5 output bytes per input byte.
   const max = Math.ceil((buf.length * 8) / 5);
-  if (max > scratch.length) scratch = Buffer.allocUnsafeSlow(Math.max(max, scratch.length * 2));
+  if (scratch === undefined || max > scratch.length) scratch = Buffer.allocUnsafeSlow(Math.max(max, 1024));
   const out = scratch;
   // acc holds `bits` unread bits (at most 15) in its low end.
   let acc = 0;
