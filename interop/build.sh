@@ -20,6 +20,7 @@ build kv-go-grpc github.com/hashicorp/go-plugin/examples/grpc/plugin-go-grpc
 build counter github.com/hashicorp/go-plugin/examples/bidirectional
 build counter-go-grpc github.com/hashicorp/go-plugin/examples/bidirectional/plugin-go-grpc
 build rpcsemantics ./cmd/rpcsemantics
+build h2probe ./cmd/h2probe
 
 # LOOP (Chainlink) binaries, from the separate interop/loop module, which pins
 # chainlink-common v0.11.1. The test plugin is chainlink-common's own internal

@@ -1,7 +1,5 @@
-import type { Http2Stream } from "node:http2";
-
 /** Resolves when an HTTP/2 stream can take more data, or has closed (a closed stream never drains). */
-export function drained(s: Http2Stream): Promise<void> {
+export function drained(s: { on(e: string, f: () => void): unknown; off(e: string, f: () => void): unknown }): Promise<void> {
   return new Promise((resolve) => {
     const go = () => {
       s.off("drain", go);

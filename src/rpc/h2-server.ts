@@ -1,7 +1,10 @@
 import { drained } from "./h2-drain.js";
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import * as http2 from "node:http2";
+import * as net from "node:net";
 import { addAbortSignal, type Duplex } from "node:stream";
+import { ServerSession } from "./http2/session.js";
+import { ServerStream } from "./http2/stream.js";
 import { messageCodec } from "./codec.js";
 import { SESSION_MEMORY_MB, SESSION_WINDOW, STREAM_WINDOW } from "./h2-channel.js";
 import type { HandlerContext } from "./context.js";
@@ -24,6 +27,41 @@ const SESSION_WINDOW_SAFE = Number(process.versions.node.split(".")[0]) >= 24;
 // is evaluated, which a plugin executable's startup snapshot cannot hold.
 const NGHTTP2_CANCEL = 0x8;
 
+/**
+ * What carries HTTP/2 under the server: this library's own implementation
+ * ("js", the default without TLS: nothing to load at start, so a plugin
+ * executable's snapshot holds it whole), or Node's nghttp2 ("node", always
+ * used for TLS).
+ */
+export type Http2Implementation = "js" | "node";
+
+/** A request stream of either implementation, as far as the server uses it. */
+interface RequestStream {
+  readonly closed: boolean;
+  readonly destroyed: boolean;
+  readonly aborted: boolean;
+  readonly headersSent: boolean;
+  readonly session?: { readonly socket?: { remoteAddress?: string; remotePort?: number } } | undefined;
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  once(event: string, listener: (...args: any[]) => void): unknown;
+  off(event: string, listener: (...args: any[]) => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
+  respond(headers: http2.OutgoingHttpHeaders, options: RespondOptions): void;
+  write(chunk: Buffer): boolean;
+  end(): void;
+  sendTrailers(headers: http2.OutgoingHttpHeaders): void;
+  close(code: number): void;
+}
+
+/** A connection of either implementation. */
+interface Connection {
+  readonly closed: boolean;
+  once(event: "close", listener: () => void): unknown;
+  close(): void;
+  destroy(): void;
+}
+
 /** Mutual TLS for a server, as PEM: clients must present a certificate `ca` signed. */
 export interface ServerTlsPem {
   ca: string | Buffer;
@@ -39,7 +77,10 @@ export interface H2ServerOptions {
   tls?: ServerTlsPem;
   /** Observers of every call this server handles (see `CallObserver`). */
   callObservers?: readonly CallObserver[];
+  /** Default "js" without TLS; TLS always uses "node". */
+  http2?: Http2Implementation;
 }
+
 
 type AnyImpl = (arg: unknown, ctx: HandlerContext) => unknown;
 
@@ -59,36 +100,57 @@ interface Route {
 export class H2Server {
   private readonly routes = new Map<string, Route>();
   private readonly serviceNames = new Set<string>();
-  private readonly sessions = new Set<http2.ServerHttp2Session>();
-  private readonly streams = new Set<http2.ServerHttp2Stream>();
-  private readonly h2: http2.Http2Server | http2.Http2SecureServer;
+  private readonly sessions = new Set<Connection>();
+  private readonly streams = new Set<RequestStream>();
+  /** The listener and connection handler: node:http2's server, or a net.Server feeding our sessions. */
+  private readonly listener: net.Server;
   private readonly maxRecv: number;
   private readonly maxSend: number;
   /** Undefined when there are none, so a call pays one check. */
   private readonly observers?: readonly CallObserver[];
   private listening = false;
   private stopped = false;
+  private readonly js: boolean;
 
   constructor(opts: H2ServerOptions = {}) {
     this.maxRecv = opts.maxReceiveMessageLength ?? 4 * 1024 * 1024;
     this.maxSend = opts.maxSendMessageLength ?? MAX_INT32;
     if (opts.callObservers?.length) this.observers = [...opts.callObservers];
+    this.js = !opts.tls && (opts.http2 ?? "js") === "js";
+    if (this.js) {
+      this.listener = net.createServer((sock) => this.serveJs(sock));
+      this.listener.on("error", () => {});
+      return;
+    }
+    this.listener = this.nodeServer(opts.tls);
+  }
+
+  private serveJs(conn: Duplex): void {
+    if (this.stopped) return void conn.destroy();
+    const s = new ServerSession(conn, { streamWindow: STREAM_WINDOW, connectionWindow: SESSION_WINDOW });
+    this.sessions.add(s);
+    s.on("close", () => this.sessions.delete(s));
+    s.on("stream", (stream: ServerStream, headers: Record<string, string>, raw: string[]) => this.dispatch(stream, headers, raw));
+  }
+
+  private nodeServer(tls: ServerTlsPem | undefined): net.Server {
+    const h2 = http2;
     const common = {
       settings: { initialWindowSize: STREAM_WINDOW, maxConcurrentStreams: 2 ** 32 - 1 },
       maxSessionMemory: SESSION_MEMORY_MB,
     };
-    this.h2 = opts.tls
-      ? http2.createSecureServer({
+    const server = tls
+      ? h2.createSecureServer({
           ...common,
-          ca: opts.tls.ca,
-          cert: opts.tls.cert,
-          key: opts.tls.key,
+          ca: tls.ca,
+          cert: tls.cert,
+          key: tls.key,
           requestCert: true,
           rejectUnauthorized: true,
           ALPNProtocols: ["h2"],
         })
-      : http2.createServer(common);
-    this.h2.on("session", (s: http2.ServerHttp2Session) => {
+      : h2.createServer(common);
+    server.on("session", (s: http2.ServerHttp2Session) => {
       if (this.stopped) return void s.destroy();
       this.sessions.add(s);
       s.on("close", () => this.sessions.delete(s));
@@ -99,12 +161,13 @@ export class H2Server {
         if (!s.connecting && !s.destroyed) s.setLocalWindowSize(SESSION_WINDOW);
       }
     });
-    this.h2.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, raw: string[]) =>
-      this.dispatch(stream, headers, raw),
+    server.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, raw: string[]) =>
+      this.dispatch(stream as RequestStream, headers, raw),
     );
     // A failed TLS handshake or a peer speaking something else costs only its own connection.
-    this.h2.on("tlsClientError", () => {});
-    this.h2.on("sessionError", () => {});
+    server.on("tlsClientError", () => {});
+    server.on("sessionError", () => {});
+    return server;
   }
 
   /** Registers handlers for every method of `desc`; missing ones answer UNIMPLEMENTED. */
@@ -140,21 +203,22 @@ export class H2Server {
         this.listening = false;
         reject(err);
       };
-      this.h2.once("error", onError);
+      this.listener.once("error", onError);
       const done = () => {
-        this.h2.off("error", onError);
-        const a = this.h2.address();
+        this.listener.off("error", onError);
+        const a = this.listener.address();
         resolve(typeof a === "object" && a ? a.port : undefined);
       };
-      if ("path" in target) this.h2.listen(target.path, done);
-      else this.h2.listen(target.port, target.host, done);
+      if ("path" in target) this.listener.listen(target.path, done);
+      else this.listener.listen(target.port, target.host, done);
     });
   }
 
   /** Serves one already-open byte stream (a socket, or a multiplexed sub-stream). */
   accept(conn: Duplex): void {
     if (this.stopped) return void conn.destroy();
-    this.h2.emit("connection", conn);
+    if (this.js) return this.serveJs(conn);
+    this.listener.emit("connection", conn);
   }
 
   /**
@@ -167,23 +231,27 @@ export class H2Server {
     this.stopped = true;
     if (Number.isFinite(graceMs)) {
       const t = setTimeout(() => {
-        for (const st of this.streams) if (!st.destroyed) addAbortSignal(AbortSignal.abort(), st);
+        for (const st of this.streams) {
+          if (st.destroyed) continue;
+          if (st instanceof ServerStream) st.close(NGHTTP2_CANCEL);
+          else addAbortSignal(AbortSignal.abort(), st as http2.ServerHttp2Stream);
+        }
       }, graceMs);
       t.unref();
     }
     const closed = [...this.sessions].map((s) => new Promise<void>((r) => (s.closed ? r() : (s.once("close", () => r()), s.close()))));
-    const listener = new Promise<void>((r) => (this.listening ? this.h2.close(() => r()) : r()));
+    const listener = new Promise<void>((r) => (this.listening ? this.listener.close(() => r()) : r()));
     return Promise.all([...closed, listener]).then(() => {});
   }
 
   /** Immediate stop: every connection and call is cut. */
   forceShutdown(): void {
     this.stopped = true;
-    if (this.listening) this.h2.close();
+    if (this.listening) this.listener.close();
     for (const s of this.sessions) s.destroy();
   }
 
-  private dispatch(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, raw: string[]): void {
+  private dispatch(stream: RequestStream, headers: http2.IncomingHttpHeaders, raw: string[]): void {
     stream.on("error", () => {});
     this.streams.add(stream);
     stream.once("close", () => this.streams.delete(stream));
@@ -224,7 +292,7 @@ export class H2Server {
   }
 }
 
-function trailersOnly(stream: http2.ServerHttp2Stream, code: Code, details: string, http = 200): void {
+function trailersOnly(stream: RequestStream, code: Code, details: string, http = 200): void {
   if (stream.closed || stream.headersSent) return;
   stream.respond(
     { ":status": http, "content-type": "application/grpc", "grpc-status": String(code), "grpc-message": encodeMessage(details) },
@@ -250,7 +318,7 @@ class Requests implements AsyncIterable<unknown> {
   /** The call's reporter, told of each request the handler reads and of the end it reads. */
   rep?: CallReporter;
 
-  constructor(private readonly stream: http2.ServerHttp2Stream) {}
+  constructor(private readonly stream: RequestStream) {}
 
   push(msg: unknown): void {
     this.items.push(msg);
@@ -304,7 +372,7 @@ class ServerCall implements HandlerContext {
   private readonly decoder: FrameDecoder;
 
   constructor(
-    private readonly stream: http2.ServerHttp2Stream,
+    private readonly stream: RequestStream,
     readonly metadata: Metadata,
     private readonly route: Route,
     maxRecv: number,
