@@ -32,6 +32,9 @@ const EXPECTED: Record<string, string[]> = {
   "oversized-frame": ["goaway:1:FRAME_SIZE_ERROR", "eof"],
   // A padded HEADERS with priority fields and three CONTINUATIONs (a 35 KB block), padded DATA.
   "split-padded-headers": [OK_HEADERS(1), OK_TRAILERS(1), "data-total:1:10"],
+  // Over the 16 MiB header list limit (grpc-go's server default): that request is refused with
+  // FRAME_SIZE_ERROR as grpc-go's server does; the block was decoded, so the connection goes on.
+  "header-list-too-large-then-good": ["rst:1:FRAME_SIZE_ERROR", OK_HEADERS(3), OK_TRAILERS(3), "data-total:3:13"],
   "interleaved-continuation": ["goaway:0:PROTOCOL_ERROR", "eof"],
   "bad-hpack-index": ["goaway:0:COMPRESSION_ERROR", "eof"],
   "even-stream": ["goaway:0:PROTOCOL_ERROR", "eof"],

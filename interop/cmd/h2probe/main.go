@@ -276,6 +276,26 @@ var scenarios = []scenario{
 		k.watch(1, false)
 		return k, nil
 	}},
+	{"header-list-too-large-then-good", func(sock string) (*conn, error) {
+		k, err := opened(sock)
+		if err != nil {
+			return k, err
+		}
+		// One field over the 16 MiB header list limit (Huffman-coded to 14 MiB of block).
+		b := k.block(unaryPath, "x-big", strings.Repeat("v", 16<<20))
+		_ = k.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: b[:16000]})
+		rest := b[16000:]
+		for len(rest) > 16000 {
+			_ = k.fr.WriteContinuation(1, false, rest[:16000])
+			rest = rest[16000:]
+		}
+		_ = k.fr.WriteContinuation(1, true, rest)
+		k.watch(1, false)
+		_ = k.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 3, BlockFragment: k.block(unaryPath), EndHeaders: true})
+		_ = k.fr.WriteData(3, true, grpcFrame(6))
+		k.watch(3, false)
+		return k, nil
+	}},
 	{"interleaved-continuation", func(sock string) (*conn, error) {
 		k, err := opened(sock)
 		if err != nil {

@@ -23,7 +23,7 @@ import {
   writeFrameHeader,
   type Frame,
 } from "./frame.js";
-import { HpackDecoder, HpackEncoder, HpackError } from "./hpack.js";
+import { HeaderListTooLargeError, HpackDecoder, HpackEncoder, HpackError } from "./hpack.js";
 import { ServerStream, type OutgoingFields, type StreamConnection } from "./stream.js";
 
 export interface ServerSessionOptions {
@@ -275,7 +275,15 @@ export class ServerSession extends EventEmitter implements StreamConnection {
 
   private onHeaderBlock(id: number, flags: number, block: Buffer): void {
     // Decoded whatever becomes of the stream: the decoder's table must follow the peer's encoder.
-    const raw = this.decoder.decode(block);
+    let raw: string[];
+    try {
+      raw = this.decoder.decode(block);
+    } catch (err) {
+      if (!(err instanceof HeaderListTooLargeError)) throw err;
+      // The whole block was read, so the table is in step: only this request is refused, as grpc-go's server does.
+      if (!this.streams.has(id) && id % 2 === 1 && id > this.lastStreamId) this.lastStreamId = id;
+      return this.resetStream(id, ErrorCode.FRAME_SIZE_ERROR);
+    }
     const endStream = (flags & Flag.END_STREAM) !== 0;
     const open = this.streams.get(id);
     if (open) {
