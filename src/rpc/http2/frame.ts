@@ -81,10 +81,11 @@ export class ConnectionError extends Error {
 
 /**
  * Cuts incoming bytes into frames. A frame that lies inside one chunk is a view
- * of it (no copy); one split across chunks is joined once.
+ * of it (no copy); only a frame split across chunks is joined, once.
  */
 export class FrameReader {
-  private chunks: Buffer[] = [];
+  /** Bytes not handed over yet: the start of a frame, or what a stop left. */
+  private parts: Buffer[] = [];
   private buffered = 0;
 
   constructor(
@@ -94,41 +95,75 @@ export class FrameReader {
 
   /**
    * Hands each frame `chunk` completes to `onFrame`, in order, until it returns
-   * false; throws ConnectionError at an oversized frame (those before it are
-   * handed over first).
+   * false (the frames left wait for the next push); throws ConnectionError at an
+   * oversized frame (those before it are handed over first).
    */
   push(chunk: Buffer, onFrame: (f: Frame) => boolean): void {
-    let buf: Buffer;
-    if (this.buffered === 0) buf = chunk;
-    else {
-      this.chunks.push(chunk);
-      buf = Buffer.concat(this.chunks, this.buffered + chunk.length);
-      this.chunks = [];
+    let buf = chunk;
+    let off = 0;
+    if (this.buffered) {
+      if (this.buffered < FRAME_HEADER_LENGTH) {
+        // The header itself is split: join its bytes (fewer than 9 copied).
+        off = Math.min(FRAME_HEADER_LENGTH - this.buffered, chunk.length);
+        this.parts = [Buffer.concat([this.parts[0]!, chunk.subarray(0, off)])];
+        this.buffered += off;
+        if (this.buffered < FRAME_HEADER_LENGTH) return;
+      }
+      const total = FRAME_HEADER_LENGTH + this.frameLength(this.parts[0]!, 0);
+      if (this.buffered >= total) {
+        // Frames a stop left: read on through them and the chunk as one.
+        buf = Buffer.concat([...this.parts, chunk.subarray(off)]);
+        off = 0;
+      } else {
+        const need = total - this.buffered;
+        if (chunk.length - off < need) {
+          this.parts.push(chunk.subarray(off));
+          this.buffered += chunk.length - off;
+          return;
+        }
+        this.parts.push(chunk.subarray(off, off + need));
+        const joined = Buffer.concat(this.parts, total);
+        off += need;
+        this.parts = [];
+        this.buffered = 0;
+        if (!onFrame(frameAt(joined, 0, total))) return this.keep(chunk, off);
+      }
+      this.parts = [];
       this.buffered = 0;
     }
-    let off = 0;
     while (buf.length - off >= FRAME_HEADER_LENGTH) {
-      const len = (buf[off]! << 16) | (buf[off + 1]! << 8) | buf[off + 2]!;
-      if (len > this.maxFrameSize) {
-        throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, `frame of ${len} bytes exceeds SETTINGS_MAX_FRAME_SIZE ${this.maxFrameSize}`);
-      }
-      const end = off + FRAME_HEADER_LENGTH + len;
+      const end = off + FRAME_HEADER_LENGTH + this.frameLength(buf, off);
       if (end > buf.length) break;
-      const f: Frame = {
-        type: buf[off + 3]!,
-        flags: buf[off + 4]!,
-        streamId: buf.readUInt32BE(off + 5) & 0x7fffffff,
-        payload: buf.subarray(off + FRAME_HEADER_LENGTH, end),
-      };
+      const f = frameAt(buf, off, end);
       off = end;
-      if (!onFrame(f)) return;
+      if (!onFrame(f)) break;
     }
-    if (off < buf.length) {
-      const rest = off === 0 ? buf : buf.subarray(off);
-      this.chunks.push(rest);
-      this.buffered = rest.length;
-    }
+    this.keep(buf, off);
   }
+
+  private frameLength(buf: Buffer, at: number): number {
+    const len = (buf[at]! << 16) | (buf[at + 1]! << 8) | buf[at + 2]!;
+    if (len > this.maxFrameSize) {
+      throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, `frame of ${len} bytes exceeds SETTINGS_MAX_FRAME_SIZE ${this.maxFrameSize}`);
+    }
+    return len;
+  }
+
+  private keep(buf: Buffer, off: number): void {
+    if (off >= buf.length) return;
+    const rest = off === 0 ? buf : buf.subarray(off);
+    this.parts = [rest];
+    this.buffered = rest.length;
+  }
+}
+
+function frameAt(buf: Buffer, at: number, end: number): Frame {
+  return {
+    type: buf[at + 3]!,
+    flags: buf[at + 4]!,
+    streamId: buf.readUInt32BE(at + 5) & 0x7fffffff,
+    payload: buf.subarray(at + FRAME_HEADER_LENGTH, end),
+  };
 }
 
 /** A frame's 9-byte header followed by its payload, as one buffer. */

@@ -163,7 +163,8 @@ export class ServerSession extends EventEmitter implements StreamConnection {
   // --- reading
 
   private onBytes(chunk: Buffer): void {
-    if (this.closed) return;
+    // After a connection error nothing more is read (the reader would keep it).
+    if (this.closed || this.goawayErrorSent) return;
     try {
       if (this.prefaceSeen < CLIENT_PREFACE.length) {
         const n = Math.min(CLIENT_PREFACE.length - this.prefaceSeen, chunk.length);
