@@ -422,7 +422,8 @@ export class ServerSession extends EventEmitter implements StreamConnection {
     if (!out.length) return;
     this.out = [];
     const sock = this.socket;
-    if (this.socketBlocked) {
+    // The GOAWAY that ends a flood is written all the same: it is the last frame.
+    if (this.socketBlocked && !this.goawayErrorSent) {
       for (const b of out) this.unreadControl += b.length;
       if (this.unreadControl > MAX_UNREAD_CONTROL) return this.fail(ErrorCode.ENHANCE_YOUR_CALM, "the client does not read what it asks for");
     }

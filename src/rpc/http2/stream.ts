@@ -49,6 +49,8 @@ export class ServerStream extends EventEmitter {
   /** end() was called: after the queue, trailers ('wantTrailers') or an empty END_STREAM DATA. */
   endRequested = false;
   private waitForTrailers = false;
+  /** 'wantTrailers' was emitted: the queue is sent, trailers may end the stream. */
+  private trailersReady = false;
   /** Our END_STREAM is queued (or sent). */
   localEnded = false;
   /** The peer's END_STREAM arrived. */
@@ -152,6 +154,8 @@ export class ServerStream extends EventEmitter {
 
   sendTrailers(fields: OutgoingFields): void {
     if (this.destroyed || this.localEnded) throw new Error("the HTTP/2 stream is closed");
+    // As node:http2: earlier, trailers would overtake (and cut off) DATA that flow control holds back.
+    if (!this.trailersReady) throw new Error("trailers can be sent only once 'wantTrailers' is emitted");
     this.session.sendHeaders(this, fields, true);
     this.endedLocally();
   }
@@ -197,7 +201,11 @@ export class ServerStream extends EventEmitter {
       this.endedLocally();
       return true;
     }
-    process.nextTick(() => !this.destroyed && this.emit("wantTrailers"));
+    process.nextTick(() => {
+      if (this.destroyed) return;
+      this.trailersReady = true;
+      this.emit("wantTrailers");
+    });
     return false;
   }
 
