@@ -71,7 +71,7 @@ describe("FrameReader", () => {
           }
         });
       }),
-      { numRuns: 300 },
+      { numRuns: 1000 },
     );
   });
 
@@ -86,6 +86,20 @@ describe("FrameReader", () => {
     expect(got.map((f) => f.streamId)).toEqual([1, 3]);
     expect(got[1]!.payload.buffer === second.buffer).toBe(true);
     expect(got[1]!.payload.equals(Buffer.alloc(50, 3))).toBe(true);
+  });
+
+  test("the same when the split frame is a bare header cut inside", () => {
+    const wire = Buffer.concat([frameBytes(FrameType.SETTINGS, Flag.ACK, 0), frameBytes(FrameType.DATA, 0, 3, Buffer.from("x"))]);
+    const second = own(wire.subarray(1));
+    const r = new FrameReader(100);
+    const got: Frame[] = [];
+    r.push(own(wire.subarray(0, 1)), (f) => got.push(f) > 0);
+    r.push(second, (f) => got.push(f) > 0);
+    expect(got.map((f) => [f.type, f.flags, f.streamId, f.payload.toString()])).toEqual([
+      [FrameType.SETTINGS, Flag.ACK, 0, ""],
+      [FrameType.DATA, 0, 3, "x"],
+    ]);
+    expect(got[1]!.payload.buffer === second.buffer).toBe(true);
   });
 
   test("one byte at a time", () => {

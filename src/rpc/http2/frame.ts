@@ -101,7 +101,12 @@ export class FrameReader {
   push(chunk: Buffer, onFrame: (f: Frame) => boolean): void {
     let buf = chunk;
     let off = 0;
-    if (this.buffered) {
+    if (this.buffered >= FRAME_HEADER_LENGTH && this.buffered >= FRAME_HEADER_LENGTH + this.frameLength(this.parts[0]!, 0)) {
+      // Whole frames a stop left: read on through them and the chunk as one.
+      buf = Buffer.concat([...this.parts, chunk]);
+      this.parts = [];
+      this.buffered = 0;
+    } else if (this.buffered) {
       if (this.buffered < FRAME_HEADER_LENGTH) {
         // The header itself is split: join its bytes (fewer than 9 copied).
         off = Math.min(FRAME_HEADER_LENGTH - this.buffered, chunk.length);
@@ -110,26 +115,18 @@ export class FrameReader {
         if (this.buffered < FRAME_HEADER_LENGTH) return;
       }
       const total = FRAME_HEADER_LENGTH + this.frameLength(this.parts[0]!, 0);
-      if (this.buffered >= total) {
-        // Frames a stop left: read on through them and the chunk as one.
-        buf = Buffer.concat([...this.parts, chunk.subarray(off)]);
-        off = 0;
-      } else {
-        const need = total - this.buffered;
-        if (chunk.length - off < need) {
-          this.parts.push(chunk.subarray(off));
-          this.buffered += chunk.length - off;
-          return;
-        }
-        this.parts.push(chunk.subarray(off, off + need));
-        const joined = Buffer.concat(this.parts, total);
-        off += need;
-        this.parts = [];
-        this.buffered = 0;
-        if (!onFrame(frameAt(joined, 0, total))) return this.keep(chunk, off);
+      const need = total - this.buffered;
+      if (chunk.length - off < need) {
+        this.parts.push(chunk.subarray(off));
+        this.buffered += chunk.length - off;
+        return;
       }
+      this.parts.push(chunk.subarray(off, off + need));
+      const joined = Buffer.concat(this.parts, total);
+      off += need;
       this.parts = [];
       this.buffered = 0;
+      if (!onFrame(frameAt(joined, 0, total))) return this.keep(chunk, off);
     }
     while (buf.length - off >= FRAME_HEADER_LENGTH) {
       const end = off + FRAME_HEADER_LENGTH + this.frameLength(buf, off);

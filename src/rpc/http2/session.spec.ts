@@ -456,6 +456,27 @@ describe("ServerSession against a hand-driven client", () => {
     expect(client.violations).toEqual([]);
   });
 
+  test.each([
+    ["with a last DATA", Buffer.from("response")],
+    ["with an empty END_STREAM DATA", Buffer.alloc(0)],
+  ])("close(): a response ended by end() without trailers reaches the client whole (%s) before the connection ends", async (_, body) => {
+    const { session, client, nextStream, sessionClosed } = await pair();
+    client.start();
+    client.request(1, true);
+    const s = await nextStream();
+    await new Promise((r) => s.once("end", r));
+    session.close();
+    await client.until(() => client.of("goaway").length > 0, "GOAWAY");
+    s.respond({ ":status": 200 });
+    s.write(body);
+    s.end();
+    await sessionClosed;
+    await client.until(() => client.of("eof").length > 0, "the end of the connection");
+    expect(client.dataOn(1)).toBe(body.length);
+    expect(client.of("data").filter((d) => d.end)).toHaveLength(1);
+    expect(client.events.filter((e) => e.kind !== "eof").at(-1)).toMatchObject({ kind: "data", streamId: 1, end: true });
+  });
+
   test("destroy(): every stream closes once, aborted", async () => {
     const { session, client, nextStream, sessionClosed } = await pair();
     client.start();

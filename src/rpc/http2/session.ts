@@ -480,8 +480,12 @@ export class ServerSession extends EventEmitter implements StreamConnection {
 
   private endIfIdle(): void {
     if (this.closed || this.streams.size || !(this.goawaySent || this.peerGoaway)) return;
-    this.flush();
-    this.endSocket();
+    // On the next tick: a stream is released while its last DATA frame is being framed, before that frame is queued.
+    process.nextTick(() => {
+      if (this.closed || this.streams.size) return;
+      this.flush();
+      this.endSocket();
+    });
   }
 
   private endSocket(): void {
