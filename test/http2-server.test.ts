@@ -7,7 +7,7 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { addServices, H2Server } from "../src/index.js";
+import { addServices, defaultHttp2, H2Server, HTTP2_ENV } from "../src/index.js";
 import { semanticsService } from "./fixtures/semantics-service.js";
 import { BIN, scratchDir } from "./helpers.js";
 
@@ -81,5 +81,25 @@ describe("the library's HTTP/2 server frame by frame against golang.org/x/net/ht
     const p = probes.find((x) => x.scenario === name)!;
     expect(p.err).toBeUndefined();
     expect(p.events).toEqual(EXPECTED[name]);
+  });
+});
+
+describe(`${HTTP2_ENV} chooses the h2 server's HTTP/2 implementation`, () => {
+  const saved = process.env[HTTP2_ENV];
+  afterEach(() => {
+    if (saved === undefined) delete process.env[HTTP2_ENV];
+    else process.env[HTTP2_ENV] = saved;
+  });
+
+  test("unset or empty: the library's own; js and node as named; anything else is refused by name", () => {
+    delete process.env[HTTP2_ENV];
+    expect(defaultHttp2()).toBe("js");
+    process.env[HTTP2_ENV] = "";
+    expect(defaultHttp2()).toBe("js");
+    process.env[HTTP2_ENV] = "node";
+    expect(defaultHttp2()).toBe("node");
+    process.env[HTTP2_ENV] = "nghttp2";
+    expect(() => defaultHttp2()).toThrow(`${HTTP2_ENV}="nghttp2": expected "js" or "node"`);
+    expect(() => new H2Server()).toThrow(RangeError);
   });
 });

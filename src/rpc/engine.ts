@@ -1,5 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
-import { H2Server } from "./h2-server.js";
+import { H2Server, type Http2Implementation } from "./h2-server.js";
 import type { Server } from "./server.js";
 import type { ServerOptions, TlsPem } from "./options.js";
 import { createGrpcJsServer } from "./grpc-js-engine.js";
@@ -38,6 +38,8 @@ export interface CreateServerOptions extends ServerOptions {
   engine?: EngineName;
   /** Mutual TLS: clients must present a certificate `ca` signed. */
   tls?: TlsPem;
+  /** The h2 engine's HTTP/2 without TLS; default `defaultHttp2()`. TLS always uses node:http2. */
+  http2?: Http2Implementation;
 }
 
 /** A gRPC server of the chosen engine; register services with `addServices`, listen with `bindServer`. */
@@ -48,6 +50,7 @@ export function createServer(o: CreateServerOptions = {}): Server {
       maxSendMessageLength: o.maxSendMessageLength,
       tls: o.tls,
       callObservers: o.callObservers,
+      http2: o.http2,
     });
   }
   return createGrpcJsServer(o);

@@ -35,6 +35,17 @@ const NGHTTP2_CANCEL = 0x8;
  */
 export type Http2Implementation = "js" | "node";
 
+/** Environment variable choosing what carries HTTP/2 under h2 servers that do not say: "js" (default) or "node". */
+export const HTTP2_ENV = "GO_PLUGIN_TS_HTTP2";
+
+/** The HTTP/2 implementation of h2 servers that do not name one: $GO_PLUGIN_TS_HTTP2, else the library's own. */
+export function defaultHttp2(): Http2Implementation {
+  const v = process.env[HTTP2_ENV];
+  if (v === undefined || v === "" || v === "js") return "js";
+  if (v === "node") return v;
+  throw new RangeError(`${HTTP2_ENV}=${JSON.stringify(v)}: expected "js" or "node"`);
+}
+
 /** A request stream of either implementation, as far as the server uses it. */
 interface RequestStream {
   readonly closed: boolean;
@@ -77,7 +88,7 @@ export interface H2ServerOptions {
   tls?: ServerTlsPem;
   /** Observers of every call this server handles (see `CallObserver`). */
   callObservers?: readonly CallObserver[];
-  /** Default "js" without TLS; TLS always uses "node". */
+  /** Default `defaultHttp2()` ($GO_PLUGIN_TS_HTTP2, else "js"); TLS always uses "node". */
   http2?: Http2Implementation;
 }
 
@@ -116,7 +127,7 @@ export class H2Server {
     this.maxRecv = opts.maxReceiveMessageLength ?? 4 * 1024 * 1024;
     this.maxSend = opts.maxSendMessageLength ?? MAX_INT32;
     if (opts.callObservers?.length) this.observers = [...opts.callObservers];
-    this.js = !opts.tls && (opts.http2 ?? "js") === "js";
+    this.js = !opts.tls && (opts.http2 ?? defaultHttp2()) === "js";
     if (this.js) {
       this.listener = net.createServer((sock) => this.serveJs(sock));
       this.listener.on("error", () => {});
