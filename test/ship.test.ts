@@ -194,6 +194,18 @@ describe("the executable's startup snapshot and h2-only build", () => {
       s.remove();
     }
   });
+
+  test("AutoMTLS: node:crypto and TLS, left out of the snapshot, load when a Go host with AutoMTLS asks for them", async () => {
+    const s = scratchDir();
+    try {
+      const r = await runGoHost(["-cmd", exe, "-scenario", "bidirectional", "-automtls"], { PLUGIN_UNIX_SOCKET_DIR: s.path, TMPDIR: s.path, GO_PLUGIN_TS_ENGINE: "" });
+      expect(r.error).toBe("");
+      expect(r).toMatchObject({ ok: true, round_trips_ok: 101, killed_gracefully: true });
+      expect(s.leftovers()).toEqual([]);
+    } finally {
+      s.remove();
+    }
+  });
 });
 
 const LOOP_HOST = join(BIN, "loop-host");

@@ -53,6 +53,14 @@ const SNAPSHOT_BUILTINS = new Set([
 ]);
 
 /**
+ * Built-ins the snapshot could hold but leaves out, loaded on first use: most
+ * plugins never use them before their handshake, and each is a large part of
+ * the snapshot's heap, which every start pays to deserialize (node:crypto
+ * alone is ≈ 0.5 MB; a plugin without AutoMTLS never reads it).
+ */
+const DEFERRED_BUILTINS = new Set(["crypto"]);
+
+/**
  * Modules evaluated into a snapshot: their top-level code must not depend on
  * the process (argv, environment, time, descriptors) or load an unsupported
  * built-in. This package's modules keep to that (src/index.ts defers its
@@ -161,7 +169,7 @@ function builtinsByRequire(snapshotNode: string | undefined): Plugin {
       });
       b.onLoad({ filter: /.*/, namespace: "node-builtin" }, (args) => {
         const id = args.path.replace(/^node:/, "");
-        if (!snapshotNode || SNAPSHOT_BUILTINS.has(id)) return { contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: "js" };
+        if (!snapshotNode || (SNAPSHOT_BUILTINS.has(id) && !DEFERRED_BUILTINS.has(id))) return { contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: "js" };
         return { contents: lazyBuiltin(args.path, builtinKeys(snapshotNode, args.path)), loader: "js" };
       });
     },

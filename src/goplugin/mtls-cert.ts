@@ -1,5 +1,4 @@
 import { createHash, generateKeyPair, randomBytes, sign, type KeyObject } from "node:crypto";
-import { promisify } from "node:util";
 
 /**
  * go-plugin's AutoMTLS certificate, built here in DER: a self-signed ECDSA
@@ -14,10 +13,12 @@ export interface GeneratedCert {
   keyPem: string;
 }
 
-const generateKeyPairAsync = promisify(generateKeyPair);
-
 export async function generateCert(now: number = Date.now()): Promise<GeneratedCert> {
-  const { publicKey, privateKey } = await generateKeyPairAsync("ec", { namedCurve: "P-521" });
+  // node:crypto is read here, not as the module loads: a plugin executable that never uses AutoMTLS
+  // does not load it at start (see DEFERRED_BUILTINS in src/cli/bundle.ts).
+  const { publicKey, privateKey } = await new Promise<{ publicKey: KeyObject; privateKey: KeyObject }>((resolve, reject) =>
+    generateKeyPair("ec", { namedCurve: "P-521" }, (err, publicKey, privateKey) => (err ? reject(err) : resolve({ publicKey, privateKey }))),
+  );
   const certDer = buildCert(publicKey, privateKey, now);
   return {
     certDer,
