@@ -394,6 +394,61 @@ describe("ServerSession against a hand-driven client", () => {
     expect(client.violations).toEqual([]);
   });
 
+  test("write() asks the writer to wait while DATA queues behind the window, and 'drain' follows the client's credit", async () => {
+    const { client, nextStream } = await pair();
+    client.start([[Setting.INITIAL_WINDOW_SIZE, 1000]]);
+    client.credit(0, 1 << 20);
+    client.request(1, true);
+    const s = await nextStream();
+    s.respond({ ":status": 200 });
+    expect(s.write(Buffer.alloc(40_000))).toBe(true);
+    expect(s.write(Buffer.alloc(40_000))).toBe(false);
+    let drained = false;
+    s.once("drain", () => (drained = true));
+    await client.until(() => client.dataOn(1) === 1000, "the first window");
+    await client.sync();
+    expect(drained).toBe(false);
+    client.credit(1, 20_000);
+    await client.until(() => client.dataOn(1) === 21_000, "the credited DATA");
+    await new Promise((r) => setImmediate(r));
+    expect(drained).toBe(true);
+    s.end();
+    client.credit(1, 59_000);
+    await client.until(() => client.of("data").some((d) => d.end), "END_STREAM");
+    expect(client.dataOn(1)).toBe(80_000);
+    expect(client.violations).toEqual([]);
+  });
+
+  test("the connection window comes back as DATA arrives: a stream whose handler does not read does not starve the others", async () => {
+    const { client, nextStream } = await pair();
+    client.start();
+    await client.until(() => client.of("settings").some((e) => !e.ack), "the server's SETTINGS");
+    const send = async (id: number, n: number) => {
+      for (let left = n; left > 0; ) {
+        const len = Math.min(left, DEFAULT_MAX_FRAME_SIZE);
+        await client.until(() => client.sendConn >= len && client.sendStream.get(id)! >= len, `window on stream ${id}`);
+        client.sendConn -= len;
+        client.sendStream.set(id, client.sendStream.get(id)! - len);
+        left -= len;
+        client.write(frameBytes(FrameType.DATA, left === 0 ? Flag.END_STREAM : 0, id, Buffer.alloc(len)));
+      }
+    };
+    client.request(1, false);
+    const idle = await nextStream();
+    idle.pause();
+    await send(1, 60_000);
+    client.request(3, false);
+    const busy = await nextStream();
+    let got = 0;
+    busy.on("data", (b: Buffer) => (got += b.length));
+    const ended = new Promise((r) => busy.once("end", r));
+    await send(3, 60_000);
+    await ended;
+    expect(got).toBe(60_000);
+    // Stream 1's own window is spent and stays so until its handler reads.
+    expect(client.sendStream.get(1)).toBe(DEFAULT_WINDOW - 60_000);
+  });
+
   test("a client that never reads while it sends PINGs gets GOAWAY ENHANCE_YOUR_CALM; what waits for it stays bounded", async () => {
     const { session, client, sessionClosed } = await pair();
     client.start();
