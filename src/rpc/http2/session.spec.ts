@@ -394,6 +394,23 @@ describe("ServerSession against a hand-driven client", () => {
     expect(client.violations).toEqual([]);
   });
 
+  test("a request complete in its HEADERS and answered at once is closed by the answer alone (no RST_STREAM on a closed stream)", async () => {
+    const { session, client } = await pair();
+    session.on("stream", (s: ServerStream) => s.respond({ ":status": 200, "grpc-status": "12" }, { endStream: true }));
+    client.start();
+    client.request(1, true);
+    // A request still open when it is answered is cut short with RST_STREAM NO_ERROR, as grpc-go's server does.
+    client.request(3, false);
+    await client.until(() => client.of("headers").length === 2, "both answers");
+    await client.sync();
+    expect(client.of("headers").map((h) => [h.streamId, h.end])).toEqual([
+      [1, true],
+      [3, true],
+    ]);
+    expect(client.of("rst")).toEqual([{ kind: "rst", streamId: 3, code: ErrorCode.NO_ERROR }]);
+    expect(books(session).streams.size).toBe(0);
+  });
+
   test("write() asks the writer to wait while DATA queues behind the window, and 'drain' follows the client's credit", async () => {
     const { client, nextStream } = await pair();
     client.start([[Setting.INITIAL_WINDOW_SIZE, 1000]]);

@@ -301,8 +301,9 @@ export class ServerSession extends EventEmitter implements StreamConnection {
     if (!headers) return this.resetStream(id, ErrorCode.PROTOCOL_ERROR);
     const s = new ServerStream(id, this, this.opts.streamWindow, this.peerInitialWindow);
     this.streams.set(id, s);
-    this.emit("stream", s, headers, raw);
+    // The request's end is known before the handler runs: an answer given at once then closes the stream, with no RST_STREAM.
     if (endStream) s.receive(Buffer.alloc(0), true);
+    this.emit("stream", s, headers, raw);
   }
 
   private onReset(f: Frame): void {
