@@ -38,7 +38,7 @@ export interface CreateServerOptions extends ServerOptions {
   engine?: EngineName;
   /** Mutual TLS: clients must present a certificate `ca` signed. */
   tls?: TlsPem;
-  /** The h2 engine's HTTP/2 without TLS; default `defaultHttp2()`. TLS always uses node:http2. */
+  /** What carries the h2 engine's HTTP/2; default `defaultHttp2()` (the library's own). */
   http2?: Http2Implementation;
 }
 

@@ -2,6 +2,7 @@ import { drained } from "./h2-drain.js";
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import * as http2 from "node:http2";
 import * as net from "node:net";
+import * as tls from "node:tls";
 import { addAbortSignal, type Duplex } from "node:stream";
 import { ServerSession } from "./http2/session.js";
 import { ServerStream } from "./http2/stream.js";
@@ -29,9 +30,9 @@ const NGHTTP2_CANCEL = 0x8;
 
 /**
  * What carries HTTP/2 under the server: this library's own implementation
- * ("js", the default without TLS: nothing to load at start, so a plugin
- * executable's snapshot holds it whole), or Node's nghttp2 ("node", always
- * used for TLS).
+ * ("js", the default: nothing to load at start, so a plugin executable's
+ * snapshot holds it whole; with TLS it runs over node:tls), or Node's
+ * node:http2 ("node").
  */
 export type Http2Implementation = "js" | "node";
 
@@ -88,7 +89,7 @@ export interface H2ServerOptions {
   tls?: ServerTlsPem;
   /** Observers of every call this server handles (see `CallObserver`). */
   callObservers?: readonly CallObserver[];
-  /** Default `defaultHttp2()` ($GO_PLUGIN_TS_HTTP2, else "js"); TLS always uses "node". */
+  /** Default `defaultHttp2()` ($GO_PLUGIN_TS_HTTP2, else "js"). */
   http2?: Http2Implementation;
 }
 
@@ -121,19 +122,28 @@ export class H2Server {
   private readonly observers?: readonly CallObserver[];
   private listening = false;
   private stopped = false;
-  private readonly js: boolean;
+  /** Byte streams handed to accept() go straight to a session (no TLS to run first). */
+  private readonly plainJs: boolean;
 
   constructor(opts: H2ServerOptions = {}) {
     this.maxRecv = opts.maxReceiveMessageLength ?? 4 * 1024 * 1024;
     this.maxSend = opts.maxSendMessageLength ?? MAX_INT32;
     if (opts.callObservers?.length) this.observers = [...opts.callObservers];
-    this.js = !opts.tls && (opts.http2 ?? defaultHttp2()) === "js";
-    if (this.js) {
-      this.listener = net.createServer((sock) => this.serveJs(sock));
-      this.listener.on("error", () => {});
-      return;
+    const js = (opts.http2 ?? defaultHttp2()) === "js";
+    this.plainJs = js && !opts.tls;
+    if (!js) this.listener = this.nodeServer(opts.tls);
+    else if (!opts.tls) this.listener = net.createServer((sock) => this.serveJs(sock));
+    else {
+      const secure = tls.createServer(
+        { ca: opts.tls.ca, cert: opts.tls.cert, key: opts.tls.key, requestCert: true, rejectUnauthorized: true, ALPNProtocols: ["h2"] },
+        // HTTP/2 over TLS is negotiated with ALPN (RFC 9113 §3.2); a peer that did not ask for h2 is not served.
+        (sock) => (sock.alpnProtocol === "h2" ? this.serveJs(sock) : sock.destroy()),
+      );
+      // A failed TLS handshake costs only its own connection.
+      secure.on("tlsClientError", () => {});
+      this.listener = secure;
     }
-    this.listener = this.nodeServer(opts.tls);
+    this.listener.on("error", () => {});
   }
 
   private serveJs(conn: Duplex): void {
@@ -228,7 +238,7 @@ export class H2Server {
   /** Serves one already-open byte stream (a socket, or a multiplexed sub-stream). */
   accept(conn: Duplex): void {
     if (this.stopped) return void conn.destroy();
-    if (this.js) return this.serveJs(conn);
+    if (this.plainJs) return this.serveJs(conn);
     this.listener.emit("connection", conn);
   }
 
