@@ -192,11 +192,20 @@ func (k *conn) watch(until uint32, credit bool) {
 
 type scenario struct {
 	name string
-	run  func(sock string) (*conn, error)
+	// setup makes the connection the scenario starts from.
+	setup func(sock string) (*conn, error)
+	run   func(k *conn)
 }
 
 // opened dials and completes the preface exchange with default settings.
-func opened(sock string, settings ...http2.Setting) (*conn, error) {
+func opened(sock string) (*conn, error) { return openedWith(sock) }
+
+// smallWindow is opened with a 1000-byte SETTINGS_INITIAL_WINDOW_SIZE.
+func smallWindow(sock string) (*conn, error) {
+	return openedWith(sock, http2.Setting{ID: http2.SettingInitialWindowSize, Val: 1000})
+}
+
+func openedWith(sock string, settings ...http2.Setting) (*conn, error) {
 	k, err := dial(sock)
 	if err != nil {
 		return nil, err
@@ -204,63 +213,37 @@ func opened(sock string, settings ...http2.Setting) (*conn, error) {
 	return k, k.open(settings...)
 }
 
+// dialOnly connects without the client preface.
+func dialOnly(sock string) (*conn, error) { return dial(sock) }
+
 var scenarios = []scenario{
-	{"echo", func(sock string) (*conn, error) {
-		k, err := opened(sock)
-		if err != nil {
-			return k, err
-		}
+	{"echo", opened, func(k *conn) {
 		_ = k.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: k.block(unaryPath), EndHeaders: true})
 		_ = k.fr.WriteData(1, true, grpcFrame(10))
 		k.watch(1, false)
-		return k, nil
 	}},
-	{"not-http2", func(sock string) (*conn, error) {
-		k, err := dial(sock)
-		if err != nil {
-			return k, err
-		}
+	{"not-http2", dialOnly, func(k *conn) {
 		_, _ = io.WriteString(k.c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 		k.watch(0, false)
-		return k, nil
 	}},
-	{"first-frame-not-settings", func(sock string) (*conn, error) {
-		k, err := dial(sock)
-		if err != nil {
-			return k, err
-		}
+	{"first-frame-not-settings", dialOnly, func(k *conn) {
 		_, _ = io.WriteString(k.c, http2.ClientPreface)
 		_ = k.fr.WritePing(false, [8]byte{'e', 'a', 'r', 'l', 'y', 'p', 'n', 'g'})
 		k.watch(0, false)
-		return k, nil
 	}},
-	{"ping", func(sock string) (*conn, error) {
-		k, err := opened(sock)
-		if err != nil {
-			return k, err
-		}
+	{"ping", opened, func(k *conn) {
 		_ = k.fr.WritePing(false, [8]byte{'p', 'r', 'o', 'b', 'e', '-', '4', '2'})
 		_ = k.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: k.block(unaryPath), EndHeaders: true})
 		_ = k.fr.WriteData(1, true, grpcFrame(1))
 		k.watch(1, false)
-		return k, nil
 	}},
-	{"oversized-frame", func(sock string) (*conn, error) {
-		k, err := opened(sock)
-		if err != nil {
-			return k, err
-		}
+	{"oversized-frame", opened, func(k *conn) {
 		_ = k.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: k.block(unaryPath), EndHeaders: true})
 		// A DATA frame longer than the server's SETTINGS_MAX_FRAME_SIZE (16384 unless it said more).
 		_ = k.fr.WriteRawFrame(http2.FrameData, 0, 1, make([]byte, 20000))
 		k.watch(0, false)
-		return k, nil
 	}},
-	{"split-padded-headers", func(sock string) (*conn, error) {
-		k, err := opened(sock)
-		if err != nil {
-			return k, err
-		}
+	{"split-padded-headers", opened, func(k *conn) {
 		b := k.block(unaryPath, "x-long", strings.Repeat("v", 40000))
 		// HEADERS (padded, with priority fields) then CONTINUATIONs of 7 bytes and the rest.
 		_ = k.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: b[:5], PadLength: 9,
@@ -274,13 +257,8 @@ var scenarios = []scenario{
 		_ = k.fr.WriteContinuation(1, true, rest)
 		_ = k.fr.WriteDataPadded(1, true, grpcFrame(3), make([]byte, 200))
 		k.watch(1, false)
-		return k, nil
 	}},
-	{"header-list-too-large-then-good", func(sock string) (*conn, error) {
-		k, err := opened(sock)
-		if err != nil {
-			return k, err
-		}
+	{"header-list-too-large-then-good", opened, func(k *conn) {
 		// One field over the 16 MiB header list limit (Huffman-coded to 14 MiB of block).
 		b := k.block(unaryPath, "x-big", strings.Repeat("v", 16<<20))
 		_ = k.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: b[:16000]})
@@ -294,56 +272,31 @@ var scenarios = []scenario{
 		_ = k.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 3, BlockFragment: k.block(unaryPath), EndHeaders: true})
 		_ = k.fr.WriteData(3, true, grpcFrame(6))
 		k.watch(3, false)
-		return k, nil
 	}},
-	{"interleaved-continuation", func(sock string) (*conn, error) {
-		k, err := opened(sock)
-		if err != nil {
-			return k, err
-		}
+	{"interleaved-continuation", opened, func(k *conn) {
 		b := k.block(unaryPath)
 		_ = k.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: b[:3]})
 		_ = k.fr.WritePing(false, [8]byte{})
 		k.watch(0, false)
-		return k, nil
 	}},
-	{"bad-hpack-index", func(sock string) (*conn, error) {
-		k, err := opened(sock)
-		if err != nil {
-			return k, err
-		}
+	{"bad-hpack-index", opened, func(k *conn) {
 		// An indexed field with index 0 is invalid (RFC 7541 §6.1).
 		_ = k.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: []byte{0x80}, EndHeaders: true, EndStream: true})
 		k.watch(0, false)
-		return k, nil
 	}},
-	{"even-stream", func(sock string) (*conn, error) {
-		k, err := opened(sock)
-		if err != nil {
-			return k, err
-		}
+	{"even-stream", opened, func(k *conn) {
 		_ = k.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 2, BlockFragment: k.block(unaryPath), EndHeaders: true, EndStream: true})
 		k.watch(0, false)
-		return k, nil
 	}},
-	{"malformed-request-then-good", func(sock string) (*conn, error) {
-		k, err := opened(sock)
-		if err != nil {
-			return k, err
-		}
+	{"malformed-request-then-good", opened, func(k *conn) {
 		// A connection-specific field makes the request malformed: a stream error only.
 		_ = k.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: k.block(unaryPath, "connection", "close"), EndHeaders: true, EndStream: true})
 		k.watch(1, false)
 		_ = k.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 3, BlockFragment: k.block(unaryPath), EndHeaders: true})
 		_ = k.fr.WriteData(3, true, grpcFrame(2))
 		k.watch(3, false)
-		return k, nil
 	}},
-	{"stream-window-overrun", func(sock string) (*conn, error) {
-		k, err := opened(sock)
-		if err != nil {
-			return k, err
-		}
+	{"stream-window-overrun", opened, func(k *conn) {
 		// A bidi echo whose answers are never read nor credited: the handler stops
 		// reading, so the stream's 4 MiB window (the server's
 		// SETTINGS_INITIAL_WINDOW_SIZE) runs out; 4 MiB + 16 KiB are sent.
@@ -355,44 +308,24 @@ var scenarios = []scenario{
 			}
 		}
 		k.watch(1, false)
-		return k, nil
 	}},
-	{"connection-window-overflow", func(sock string) (*conn, error) {
-		k, err := opened(sock)
-		if err != nil {
-			return k, err
-		}
+	{"connection-window-overflow", opened, func(k *conn) {
 		_ = k.fr.WriteWindowUpdate(0, 1<<31-1)
 		k.watch(0, false)
-		return k, nil
 	}},
-	{"small-client-window", func(sock string) (*conn, error) {
+	{"small-client-window", smallWindow, func(k *conn) {
 		// A 100 000-byte answer into a 1000-byte stream window, credited as it arrives.
-		k, err := opened(sock, http2.Setting{ID: http2.SettingInitialWindowSize, Val: 1000})
-		if err != nil {
-			return k, err
-		}
 		_ = k.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: k.block(unaryPath), EndHeaders: true})
 		k.data(1, true, grpcFrame(100000))
 		k.watch(1, true)
-		return k, nil
 	}},
-	{"goaway-from-client", func(sock string) (*conn, error) {
-		k, err := opened(sock)
-		if err != nil {
-			return k, err
-		}
+	{"goaway-from-client", opened, func(k *conn) {
 		_ = k.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: k.block(unaryPath), EndHeaders: true})
 		_ = k.fr.WriteGoAway(0, http2.ErrCodeNo, nil)
 		_ = k.fr.WriteData(1, true, grpcFrame(4))
 		k.watch(0, false)
-		return k, nil
 	}},
-	{"rst-then-new-stream", func(sock string) (*conn, error) {
-		k, err := opened(sock)
-		if err != nil {
-			return k, err
-		}
+	{"rst-then-new-stream", opened, func(k *conn) {
 		_ = k.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: k.block(unaryPath), EndHeaders: true})
 		_ = k.fr.WriteRSTStream(1, http2.ErrCodeCancel)
 		// Late DATA on the reset stream is dropped; the connection goes on.
@@ -400,7 +333,6 @@ var scenarios = []scenario{
 		_ = k.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 3, BlockFragment: k.block(unaryPath), EndHeaders: true})
 		_ = k.fr.WriteData(3, true, grpcFrame(5))
 		k.watch(3, false)
-		return k, nil
 	}},
 }
 
@@ -413,7 +345,10 @@ func main() {
 		if *only != "" && s.name != *only {
 			continue
 		}
-		k, err := s.run(*sock)
+		k, err := s.setup(*sock)
+		if err == nil {
+			s.run(k)
+		}
 		r := result{Scenario: s.name}
 		if k != nil {
 			r.Events = k.events
