@@ -182,23 +182,14 @@ describe("the executable's startup snapshot and h2-only build", () => {
     }
   });
 
-  test("the h2-only executable serves go-plugin's multiplexed broker: a Go host with GRPCBrokerMultiplex drives it over one connection", async () => {
+  // An empty engine variable in each: the executable's own default (h2), whatever this run's engine is.
+  test.each([
+    ["the h2-only executable serves go-plugin's multiplexed broker: a Go host with GRPCBrokerMultiplex drives it over one connection", "-mux"],
+    ["AutoMTLS: node:crypto and TLS, left out of the snapshot, load when a Go host with AutoMTLS asks for them", "-automtls"],
+  ])("%s", async (_name, flag) => {
     const s = scratchDir();
     try {
-      // An empty engine variable: the executable's own default (h2), whatever this run's engine is.
-      const r = await runGoHost(["-cmd", exe, "-scenario", "bidirectional", "-mux"], { PLUGIN_UNIX_SOCKET_DIR: s.path, TMPDIR: s.path, GO_PLUGIN_TS_ENGINE: "" });
-      expect(r.error).toBe("");
-      expect(r).toMatchObject({ ok: true, round_trips_ok: 101, killed_gracefully: true });
-      expect(s.leftovers()).toEqual([]);
-    } finally {
-      s.remove();
-    }
-  });
-
-  test("AutoMTLS: node:crypto and TLS, left out of the snapshot, load when a Go host with AutoMTLS asks for them", async () => {
-    const s = scratchDir();
-    try {
-      const r = await runGoHost(["-cmd", exe, "-scenario", "bidirectional", "-automtls"], { PLUGIN_UNIX_SOCKET_DIR: s.path, TMPDIR: s.path, GO_PLUGIN_TS_ENGINE: "" });
+      const r = await runGoHost(["-cmd", exe, "-scenario", "bidirectional", flag], { PLUGIN_UNIX_SOCKET_DIR: s.path, TMPDIR: s.path, GO_PLUGIN_TS_ENGINE: "" });
       expect(r.error).toBe("");
       expect(r).toMatchObject({ ok: true, round_trips_ok: 101, killed_gracefully: true });
       expect(s.leftovers()).toEqual([]);
