@@ -3,7 +3,7 @@ import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import * as tls from "node:tls";
-import { addAbortSignal, type Duplex } from "node:stream";
+import type { Duplex } from "node:stream";
 import { ServerSession } from "./http2/session.js";
 import { ServerStream } from "./http2/stream.js";
 import { messageCodec } from "./codec.js";
@@ -93,6 +93,10 @@ export interface H2ServerOptions {
   http2?: Http2Implementation;
 }
 
+/** TLS server options of either implementation: the client must present a certificate `ca` signed, and speak h2. */
+function mutualTls(pem: ServerTlsPem): tls.TlsOptions {
+  return { ca: pem.ca, cert: pem.cert, key: pem.key, requestCert: true, rejectUnauthorized: true, ALPNProtocols: ["h2"] };
+}
 
 type AnyImpl = (arg: unknown, ctx: HandlerContext) => unknown;
 
@@ -134,11 +138,8 @@ export class H2Server {
     if (!js) this.listener = this.nodeServer(opts.tls);
     else if (!opts.tls) this.listener = net.createServer((sock) => this.serveJs(sock));
     else {
-      const secure = tls.createServer(
-        { ca: opts.tls.ca, cert: opts.tls.cert, key: opts.tls.key, requestCert: true, rejectUnauthorized: true, ALPNProtocols: ["h2"] },
-        // HTTP/2 over TLS is negotiated with ALPN (RFC 9113 §3.2); a peer that did not ask for h2 is not served.
-        (sock) => (sock.alpnProtocol === "h2" ? this.serveJs(sock) : sock.destroy()),
-      );
+      // HTTP/2 over TLS is negotiated with ALPN (RFC 9113 §3.2); a peer that did not ask for h2 is not served.
+      const secure = tls.createServer(mutualTls(opts.tls), (sock) => (sock.alpnProtocol === "h2" ? this.serveJs(sock) : sock.destroy()));
       // A failed TLS handshake costs only its own connection.
       secure.on("tlsClientError", () => {});
       this.listener = secure;
@@ -154,23 +155,12 @@ export class H2Server {
     s.on("stream", (stream: ServerStream, headers: Record<string, string>, raw: string[]) => this.dispatch(stream, headers, raw));
   }
 
-  private nodeServer(tls: ServerTlsPem | undefined): net.Server {
-    const h2 = http2;
+  private nodeServer(pem: ServerTlsPem | undefined): net.Server {
     const common = {
       settings: { initialWindowSize: STREAM_WINDOW, maxConcurrentStreams: 2 ** 32 - 1 },
       maxSessionMemory: SESSION_MEMORY_MB,
     };
-    const server = tls
-      ? h2.createSecureServer({
-          ...common,
-          ca: tls.ca,
-          cert: tls.cert,
-          key: tls.key,
-          requestCert: true,
-          rejectUnauthorized: true,
-          ALPNProtocols: ["h2"],
-        })
-      : h2.createServer(common);
+    const server = pem ? http2.createSecureServer({ ...common, ...mutualTls(pem) }) : http2.createServer(common);
     server.on("session", (s: http2.ServerHttp2Session) => {
       if (this.stopped) return void s.destroy();
       this.sessions.add(s);
@@ -252,11 +242,7 @@ export class H2Server {
     this.stopped = true;
     if (Number.isFinite(graceMs)) {
       const t = setTimeout(() => {
-        for (const st of this.streams) {
-          if (st.destroyed) continue;
-          if (st instanceof ServerStream) st.close(NGHTTP2_CANCEL);
-          else addAbortSignal(AbortSignal.abort(), st as http2.ServerHttp2Stream);
-        }
+        for (const st of this.streams) if (!st.destroyed) st.close(NGHTTP2_CANCEL);
       }, graceMs);
       t.unref();
     }

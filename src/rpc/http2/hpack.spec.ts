@@ -229,7 +229,7 @@ describe("HpackDecoder: dynamic table against a model", () => {
         const d = new HpackDecoder({ maxTableSize: max });
         let model: [string, string][] = [];
         let limit = max;
-        const fit = () => {
+        const evictToLimit = () => {
           let size = model.reduce((n, [a, b]) => n + a.length + b.length + 32, 0);
           while (size > limit) {
             const [a, b] = model.pop()!;
@@ -245,14 +245,14 @@ describe("HpackDecoder: dynamic table against a model", () => {
               if (started) continue; // only allowed first
               bytes.push(...int(0x20, 5, o.resize));
               limit = o.resize;
-              fit();
+              evictToLimit();
             } else if ("insert" in o) {
               started = true;
               const [n, v] = o.insert.map((t) => Buffer.from(t, "utf8").toString("latin1"));
               bytes.push(0x40, ...str(n), ...str(v));
               want.push(n, v);
               model.unshift([n, v]);
-              fit();
+              evictToLimit();
             } else if (model.length > 0) {
               started = true;
               const k = o.ref % model.length;

@@ -130,8 +130,7 @@ export class ServerSession extends EventEmitter implements StreamConnection {
   // --- StreamConnection
 
   sendHeaders(s: ServerStream, fields: OutgoingFields, endStream: boolean): void {
-    // Everything queued for the stream goes before its trailers.
-    if (endStream && s.queuedBytes) this.sendData(s);
+    // Trailers come only after 'wantTrailers', when the stream's DATA has all been framed (stream.ts).
     this.push(headerFrames(s.id, this.encoder.encode(flatten(fields)), endStream, this.peerMaxFrameSize));
   }
 
@@ -443,7 +442,7 @@ export class ServerSession extends EventEmitter implements StreamConnection {
    * Frames up to `budget` bytes of what `s` has queued, as far as both windows
    * allow; its end follows its last byte. Returns the bytes framed.
    */
-  private sendData(s: ServerStream, budget = Infinity): number {
+  private sendData(s: ServerStream, budget: number): number {
     let sent = 0;
     while (s.queuedBytes && !s.closed && sent < budget) {
       const room = Math.min(this.peerMaxFrameSize, this.connSendWindow, s.sendWindow);
