@@ -158,9 +158,10 @@ describe("yamux: TS against Go hashicorp/yamux", () => {
 
   test("TS answers Go's pings with the same value; Go answers TS's", async () => {
     const { report, frames } = await withGoPeer(["-role", "server", "-scenario", "ping"], "client", async (s) => {
-      const rtt = await s.ping();
+      const [rtt, done] = await Promise.all([s.ping(), s.accept().then(readAll)]);
       expect(rtt).toBeGreaterThanOrEqual(0);
-      await s.closed();
+      expect(done.toString()).toBe("pinged");
+      s.close();
     });
     expect(report.ok).toBe(true);
     const theirs = frames.received.filter((h) => h.type === FrameType.Ping && h.flags & Flag.SYN).map((h) => h.length);

@@ -39,7 +39,7 @@ export class YamuxSession implements StreamHost {
   private readonly streams = new Map<number, YamuxStream>();
   private readonly backlog: YamuxStream[] = [];
   private readonly acceptors: Array<{ resolve: (s: YamuxStream) => void; reject: (e: Error) => void }> = [];
-  private readonly pings = new Map<number, { resolve: (rtt: number) => void; timer: NodeJS.Timeout; start: number }>();
+  private readonly pings = new Map<number, { resolve: (rtt: number) => void; reject: (err: Error) => void; timer: NodeJS.Timeout; start: number }>();
   private readonly openTimers = new Map<number, NodeJS.Timeout>();
   private readonly reader = new FrameReader();
   private nextStreamId: number;
@@ -151,7 +151,7 @@ export class YamuxSession implements StreamHost {
     });
   }
 
-  /** Round-trip time of one ping, in ms; rejects after `pingTimeoutMs`. */
+  /** Round-trip time of one ping, in ms; rejects after `pingTimeoutMs`, or with the reason when the session ends first. */
   ping(): Promise<number> {
     if (this.closedWith) return Promise.reject(this.closedWith);
     const id = this.nextPingId;
@@ -162,7 +162,7 @@ export class YamuxSession implements StreamHost {
         reject(new YamuxSessionError("KEEPALIVE", "yamux: i/o deadline reached"));
       }, this.opts.pingTimeoutMs);
       timer.unref();
-      this.pings.set(id, { resolve, timer, start: performance.now() });
+      this.pings.set(id, { resolve, reject, timer, start: performance.now() });
       this.write(encodeHeader(FrameType.Ping, Flag.SYN, 0, id));
     });
   }
@@ -182,7 +182,10 @@ export class YamuxSession implements StreamHost {
     clearInterval(this.keepAlive);
     for (const t of this.openTimers.values()) clearTimeout(t);
     this.openTimers.clear();
-    for (const [, p] of this.pings) clearTimeout(p.timer);
+    for (const p of this.pings.values()) {
+      clearTimeout(p.timer);
+      p.reject(this.closedWith);
+    }
     this.pings.clear();
     const streamErr = new YamuxStreamError("SESSION_CLOSED", "yamux: session shutdown");
     for (const s of [...this.streams.values()]) s.abort(streamErr);

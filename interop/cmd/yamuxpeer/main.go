@@ -145,7 +145,19 @@ func main() {
 			}
 		}
 		out["pings"] = 5
-		sess.Close()
+		// The peer pings us too. A stream tells it our pings are done; it ends the
+		// session once it also has its own answer, so neither side cuts the other short.
+		s, err := sess.OpenStream()
+		if err != nil {
+			fail(fmt.Errorf("open after pings: %w", err))
+		}
+		s.Write([]byte("pinged"))
+		s.Close()
+		select {
+		case <-sess.CloseChan():
+		case <-time.After(10 * time.Second):
+			fail(errors.New("peer kept the session open 10 s after the pings"))
+		}
 	case "keepalive":
 		// The session must survive several keepalive rounds against the peer.
 		select {
