@@ -2,6 +2,7 @@
 // plugin (and the TS relayer plugin) SIGKILLed or crashing with -limit=N; the
 // host relaunches, re-creates and re-dials, calls during downtime end by their
 // deadline with UNAVAILABLE, and nothing is left behind.
+import { getEventListeners } from "node:events";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { Code, RpcError } from "../src/index.js";
@@ -141,6 +142,21 @@ describe("supervised LOOP plugins (TS host × Go test plugin)", () => {
       // Relaunch delays: the exit of a generation restarts at once, later failures back off 300 → 600 (cap).
       expect(s.events.filter((e) => e.kind === "relaunch").map((e) => e.ms)).toEqual([0, 0, 300, 600, 600]);
       expect(await s.relayer.healthReport()).toMatchObject({ RelayerService: "" });
+    } finally {
+      await s.relayer.close();
+    }
+    await expectNothingLeft(s);
+  });
+
+  test("health pings on a live plugin hold no listeners between rounds: after 50+ pings the generation's abort listeners have not grown with them", async () => {
+    const s = relayerSetup({ supervision: { pingIntervalMs: 5 } });
+    try {
+      await s.relayer.start();
+      await new Promise((r) => setTimeout(r, 500));
+      expect(s.events.filter((e) => e.kind === "down")).toEqual([]);
+      // The generation's end signal is internal; its listeners are what a leak would pile up on.
+      const ended = (s.relayer.plugin as unknown as { live: { gen: { ended: AbortSignal } } }).live.gen.ended;
+      expect(getEventListeners(ended, "abort").length).toBeLessThanOrEqual(3);
     } finally {
       await s.relayer.close();
     }

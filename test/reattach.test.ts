@@ -128,6 +128,19 @@ describe.each<Kind>(["ts", "go"])("Go host reattaching to a %s plugin in test mo
   });
 });
 
+test("serve() given a signal that aborted before it bound stops at once and exits cleanly", async () => {
+  const cmd = tsPluginCmd("--test-mode", "--aborted-signal");
+  const child = spawn(cmd.command, cmd.args, { cwd: ROOT, stdio: ["ignore", "pipe", "ignore"] });
+  let out = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  const code = await new Promise<number | null>((r) => child.once("exit", (c) => r(c)));
+  clearTimeout(timer);
+  expect(code).toBe(0);
+  expect(out).toMatch(/^\{"Protocol"/m);
+  expect(existsSync(parseReattachConfig(out.split("\n").find((l) => l.startsWith('{"Protocol"'))!).addr.address)).toBe(false);
+});
+
 describe("reattach errors", () => {
   test("nothing listening at the address: go-plugin's ErrProcessNotFound, nothing killed", async () => {
     const c = reattachClient({ protocol: "grpc", addr: { network: "unix", address: "/tmp/no-such-plugin-socket" }, pid: process.pid });

@@ -158,7 +158,12 @@ describe("yamux: TS against Go hashicorp/yamux", () => {
 
   test("TS answers Go's pings with the same value; Go answers TS's", async () => {
     const { report, frames } = await withGoPeer(["-role", "server", "-scenario", "ping"], "client", async (s) => {
-      const [rtt, done] = await Promise.all([s.ping(), s.accept().then(readAll)]);
+      const signalled = s.accept().then(async (st) => {
+        const got = await readAll(st);
+        await new Promise((r) => st.end(r)); // our FIN too, so closing the session cuts nothing
+        return got;
+      });
+      const [rtt, done] = await Promise.all([s.ping(), signalled]);
       expect(rtt).toBeGreaterThanOrEqual(0);
       expect(done.toString()).toBe("pinged");
       s.close();

@@ -216,9 +216,13 @@ export async function serve(config: ServeConfig): Promise<void> {
     stdio.install();
   }
   const hostWatch = exitWithHost ? watchHost(() => stop()) : undefined;
-  config.signal?.addEventListener("abort", () => stop(), { once: true });
+  // A signal that aborted before now (during setup) stops at once: its abort event has already fired.
+  const onAbort = () => stop();
+  if (config.signal?.aborted) stop();
+  else config.signal?.addEventListener("abort", onAbort, { once: true });
 
   await stopped;
+  config.signal?.removeEventListener("abort", onAbort);
   clearInterval(hostWatch);
   process.off("SIGINT", onInterrupt);
   process.off("SIGTERM", onTerm);

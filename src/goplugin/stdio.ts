@@ -12,7 +12,8 @@ type Write = typeof process.stdout.write;
 export class StdioCapture {
   private readonly queue: Array<{ channel: Channel; data: Uint8Array }> = [];
   private queued = 0;
-  private wake?: () => void;
+  /** One per waiting StreamStdio call: each stream takes the next chunk, as Go's share one channel. */
+  private readonly wakers = new Set<() => void>();
   private restore?: () => void;
   dropped = 0;
 
@@ -43,7 +44,7 @@ export class StdioCapture {
       this.queued -= this.queue.shift()!.data.length;
       this.dropped++;
     }
-    this.wake?.();
+    for (const wake of this.wakers) wake();
   }
 
   /** Bytes waiting for a host to read them. */
@@ -67,11 +68,11 @@ export class StdioCapture {
       }
       await new Promise<void>((resolve) => {
         const done = () => {
-          this.wake = undefined;
+          this.wakers.delete(done);
           signal.removeEventListener("abort", done);
           resolve();
         };
-        this.wake = done;
+        this.wakers.add(done);
         signal.addEventListener("abort", done, { once: true });
       });
     }

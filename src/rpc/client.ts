@@ -87,11 +87,26 @@ async function* readAll<T>(stream: AsyncIterable<unknown>): AsyncIterable<T> {
 }
 
 async function writeAll(call: grpc.ClientWritableStream<unknown>, reqs: AsyncIterable<unknown>) {
+  // A call that has its status takes nothing more, and may never drain: both end the wait.
+  let ended = false;
+  let wake: (() => void) | undefined;
+  const onStatus = () => {
+    ended = true;
+    wake?.();
+  };
+  call.once("status", onStatus);
   try {
     for await (const req of reqs) {
-      if (!call.write(req)) await new Promise((r) => call.once("drain", r));
+      if (ended) return; // leaving the loop returns the caller's iterator
+      if (call.write(req)) continue;
+      const drained = new Promise<void>((resolve) => (wake = resolve));
+      call.once("drain", wake!);
+      await drained;
+      call.off("drain", wake!);
+      wake = undefined;
     }
   } finally {
+    call.off("status", onStatus);
     call.end();
   }
 }

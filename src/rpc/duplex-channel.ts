@@ -48,6 +48,8 @@ let callNumber = 0;
 class DuplexChannel {
   private session?: http2.ClientHttp2Session;
   private connecting?: Promise<http2.ClientHttp2Session>;
+  /** The connection being set up, until its HTTP/2 settings (and TLS handshake) are done. */
+  private handshaking?: http2.ClientHttp2Session;
   private closed = false;
   private readonly calls = new Set<DuplexCall>();
   private state = grpc.connectivityState.IDLE;
@@ -97,6 +99,8 @@ class DuplexChannel {
     for (const c of [...this.calls]) c.cancelWithStatus(grpc.status.UNAVAILABLE, "Channel closed");
     this.session?.destroy();
     this.session = undefined;
+    // A connection still in its (TLS) handshake goes too; open() sees `closed` and gives up.
+    this.handshaking?.destroy();
     this.setState(grpc.connectivityState.SHUTDOWN);
   }
 
@@ -139,6 +143,7 @@ class DuplexChannel {
     session.on("error", () => gone());
     // A carrier that dies under the session takes the session with it.
     carrier.once("close", () => session.destroy());
+    this.handshaking = session;
     await new Promise<void>((resolve, reject) => {
       const onErr = (err: Error) => reject(err);
       session.once("connect", () => {
@@ -147,12 +152,19 @@ class DuplexChannel {
       });
       session.once("error", onErr);
       session.once("close", () => reject(new Error("connection closed before HTTP/2 settings")));
-    }).catch((err) => {
+    })
+      .catch((err) => {
+        session.destroy();
+        carrier.destroy();
+        if (!this.closed) this.setState(grpc.connectivityState.TRANSIENT_FAILURE);
+        throw err;
+      })
+      .finally(() => (this.handshaking = undefined));
+    if (this.closed) {
       session.destroy();
       carrier.destroy();
-      this.setState(grpc.connectivityState.TRANSIENT_FAILURE);
-      throw err;
-    });
+      throw new Error("Channel closed");
+    }
     session.setLocalWindowSize?.(8 * 1024 * 1024);
     this.session = session;
     this.setState(grpc.connectivityState.READY);
@@ -236,7 +248,7 @@ class DuplexCall {
       }
       this.maybeFinish();
     });
-    for (const w of this.pendingWrites.splice(0)) req.write(w.frame, w.cb);
+    for (const w of this.pendingWrites.splice(0)) this.sendFrame(req, w.frame, w.cb);
     if (this.halfClosed) req.end();
   }
 
@@ -270,6 +282,7 @@ class DuplexCall {
   private finish(status: StatusObject): void {
     this.status ??= status;
     this.messages.length = 0;
+    this.releaseWrites();
     this.maybeFinish();
   }
 
@@ -285,9 +298,25 @@ class DuplexCall {
     frame[0] = 0;
     frame.writeUInt32BE(message.length, 1);
     message.copy(frame, 5);
-    if (this.req) this.req.write(frame, ctx.callback);
+    if (this.req) this.sendFrame(this.req, frame, ctx.callback);
     else if (this.status) ctx.callback?.();
     else this.pendingWrites.push({ frame, cb: ctx.callback });
+  }
+
+  private sendFrame(req: http2.ClientHttp2Stream, frame: Buffer, cb?: (err?: Error | null) => void): void {
+    if (this.status || req.destroyed || req.writableEnded) return cb?.();
+    // As grpc-js does: a failed write ends the call with a status, and the writer's callback never
+    // carries the error (grpc-js would emit it on a stream nobody listens to, killing the process).
+    req.write(frame, (err?: Error | null) => {
+      if (err) this.cancelWithStatus(grpc.status.UNAVAILABLE, `write failed: ${err.message}`);
+      cb?.();
+    });
+  }
+
+  /** Writes queued before the stream opened will never go out: their writers are told they are done. */
+  private releaseWrites(): void {
+    const queued = this.pendingWrites.splice(0);
+    if (queued.length) process.nextTick(() => queued.forEach((w) => w.cb?.()));
   }
 
   startRead(): void {
@@ -304,6 +333,7 @@ class DuplexCall {
     if (this.statusSent) return;
     this.status = { code, details, metadata: new grpc.Metadata() };
     this.messages.length = 0;
+    this.releaseWrites();
     if (this.req && !this.req.closed) this.req.close(http2.constants.NGHTTP2_CANCEL);
     // The call ends now, as grpc-js's own cancelWithStatus does: over a TLS-in-mux carrier the
     // reset stream's "close" can come late or not at all, and the caller would wait for it.

@@ -374,6 +374,11 @@ export class ClientCall {
     return this.stream!.write(buf);
   }
 
+  /** The call has its final status (or is about to report it): nothing more will be sent. */
+  get ended(): boolean {
+    return this.done;
+  }
+
   /** Sends one message; false means wait for `waitDrain()` before the next. */
   send(msg: Uint8Array): boolean {
     if (this.done || !this.stream) return true;
@@ -531,7 +536,10 @@ export class ClientCall {
 
   private finishLater(code: Code, details: string): void {
     this.done = true;
+    this.sent = undefined;
+    this.channel.track(this, false);
     if (this.timer) clearTimeout(this.timer);
+    if (this.onAbort) this.signal!.removeEventListener("abort", this.onAbort);
     // On the next turn of the event loop, not in a microtask: a caller that retries
     // in a loop on a failed channel must not starve timers and I/O (grpc-js's failed calls wait a turn too).
     setImmediate(() => this.listener.onStatus({ code, details, metadata: new Metadata() }));

@@ -62,6 +62,8 @@ function startOptions(opts: CallOptions | undefined): StartOptions {
 async function writeAll(call: ClientCall, reqs: AsyncIterable<unknown>, ser: (v: unknown) => Buffer) {
   try {
     for await (const req of reqs) {
+      // An ended call takes nothing more: leaving the loop returns the caller's iterator, so an endless source is released.
+      if (call.ended) return;
       if (!call.send(ser(req))) await call.waitDrain();
     }
     call.halfClose();

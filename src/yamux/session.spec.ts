@@ -31,3 +31,29 @@ describe("YamuxSession", () => {
     await expect(s.ping()).rejects.toMatchObject({ message: "yamux: session shutdown" });
   });
 });
+
+describe("YamuxStream", () => {
+  test("a write waiting for send window when the session closes calls back with the close reason", async () => {
+    const s = new YamuxSession(silentPeer(), "client", { keepAliveIntervalMs: 0 });
+    const st = s.open();
+    st.on("error", () => {});
+    // One byte past the 256 KiB initial window: the last of it waits for a window update that never comes.
+    const wrote = new Promise<Error | null | undefined>((r) => st.write(Buffer.alloc(256 * 1024 + 1), r));
+    const ended = new Promise<void>((r) => st.end(r));
+    await new Promise((r) => setImmediate(r));
+    s.close();
+    expect(await wrote).toMatchObject({ code: "SESSION_CLOSED" });
+    await ended;
+  });
+
+  test("a write waiting for send window when the stream is destroyed calls back with 'stream closed'", async () => {
+    const s = new YamuxSession(silentPeer(), "client", { keepAliveIntervalMs: 0 });
+    const st = s.open();
+    st.on("error", () => {});
+    const wrote = new Promise<Error | null | undefined>((r) => st.write(Buffer.alloc(256 * 1024 + 1), r));
+    await new Promise((r) => setImmediate(r));
+    st.destroy();
+    expect(await wrote).toMatchObject({ code: "CLOSED", message: "yamux: stream closed" });
+    s.close();
+  });
+});

@@ -17,7 +17,7 @@ export interface StreamHost {
 export class YamuxStreamError extends Error {
   override readonly name = "YamuxStreamError";
   constructor(
-    readonly code: "RESET" | "SESSION_CLOSED",
+    readonly code: "RESET" | "SESSION_CLOSED" | "CLOSED",
     message: string,
   ) {
     super(message);
@@ -120,6 +120,7 @@ export class YamuxStream extends Duplex {
       while (at < chunk.length) {
         if (this.reset) return cb(new YamuxStreamError("RESET", `yamux: stream ${this.id} reset by peer`));
         if (this.host.isClosed) return cb(new YamuxStreamError("SESSION_CLOSED", "yamux: session shutdown"));
+        if (this.destroyed) return cb(new YamuxStreamError("CLOSED", "yamux: stream closed"));
         if (this.sendWindow === 0) {
           this.waitingWrite = step;
           return;
@@ -140,7 +141,10 @@ export class YamuxStream extends Duplex {
   }
 
   override _destroy(err: Error | null, cb: (err: Error | null) => void): void {
+    // A write parked on a closed window ends now with the reason, so write(…, cb) and end(cb) callers are not left waiting.
+    const parked = this.waitingWrite;
     this.waitingWrite = undefined;
+    parked?.();
     if (!this.forgotten && !this.reset && !this.host.isClosed) {
       if (err) {
         this.control(Flag.RST, 0);

@@ -242,13 +242,15 @@ export class PluginService<S> implements AsyncDisposable {
   /** Pings `gen` every interval, counted from when it came up, until it ends. */
   private armPing(gen: Generation): void {
     if (this.opts.pingIntervalMs <= 0) return;
+    const stop = () => clearTimeout(t);
     const t = setTimeout(async () => {
+      gen.ended.removeEventListener("abort", stop);
       if (this.live?.gen !== gen) return;
       await this.ping();
       if (!gen.ended.aborted) this.armPing(gen);
     }, this.opts.pingIntervalMs);
     t.unref();
-    gen.ended.addEventListener("abort", () => clearTimeout(t), { once: true });
+    gen.ended.addEventListener("abort", stop, { once: true });
   }
 
   private async ping(): Promise<void> {
