@@ -6,12 +6,15 @@ import { createClient } from "./client.js";
 import { duplexChannel } from "./duplex-channel.js";
 import { Code, RpcError } from "./status.js";
 
-/** Endless requests, one every `everyMs`; `released` turns true once the caller's loop lets go of it. */
+/**
+ * Requests without end as far as a call can tell, one every `everyMs`; `released` turns true once the
+ * caller's loop lets go of them. Bounded, so a regression fails its test instead of keeping jest alive.
+ */
 function endlessRequests(everyMs: number) {
   const state = { sent: 0, released: false };
   async function* gen() {
     try {
-      for (;;) {
+      while (state.sent < 3000) {
         yield { serviceId: state.sent++, network: "unix", address: "/x" };
         if (everyMs) await new Promise((r) => setTimeout(r, everyMs));
       }
