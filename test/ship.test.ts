@@ -40,6 +40,18 @@ describe("go-plugin-ts build refuses what it cannot ship", () => {
     }
   });
 
+  test("an output path that is a directory, before any work", async () => {
+    const s = scratchDir();
+    try {
+      const r = await cli(["build", "examples/kv/plugin.ts", "-o", s.path]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`go-plugin-ts build: output ${s.path} is a directory: name the executable to write`);
+      expect(s.leftovers()).toEqual([]);
+    } finally {
+      s.remove();
+    }
+  });
+
   test("an entry that never calls serve()", async () => {
     const s = scratchDir();
     try {

@@ -245,6 +245,18 @@ describe.each<Kind>(["go", "ts"])("TS host × %s plugin", (kind) => {
     expect(dir.leftovers()).toEqual([]);
     dir.remove();
   });
+
+  test("an unknown socket group fails start() with its name and leaves no directory behind", async () => {
+    const dir = scratchDir();
+    const { client } = newClient(kind, [], { unixSocketConfig: { tempDir: dir.path, group: "no-such-group-gpt" } });
+    try {
+      await expect(client.start()).rejects.toThrow('unknown socket group "no-such-group-gpt"');
+    } finally {
+      await client.kill();
+    }
+    expect(dir.leftovers()).toEqual([]);
+    dir.remove();
+  });
 });
 
 describe("TS host × Go plugin specifics", () => {

@@ -85,6 +85,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const entry = resolve(opts.entry);
   if (!existsSync(entry) || !statSync(entry).isFile()) throw new BuildError(`entry not found: ${opts.entry}`);
   const output = resolve(opts.output);
+  if (existsSync(output) && statSync(output).isDirectory()) throw new BuildError(`output ${opts.output} is a directory: name the executable to write`);
 
   const node = opts.node ?? pinnedNode();
   const nodeVersion = execFileSync(node, ["--version"], { encoding: "utf8", env: {} }).trim();
@@ -156,9 +157,14 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     }
     // Rename into place so a half-written executable is never left at the output path.
     const staged = `${output}.partial-${process.pid}`;
-    copyFileSync(exe, staged);
-    chmodSync(staged, 0o755);
-    renameSync(staged, output);
+    try {
+      copyFileSync(exe, staged);
+      chmodSync(staged, 0o755);
+      renameSync(staged, output);
+    } catch (err) {
+      rmSync(staged, { force: true });
+      throw new BuildError(`cannot write ${output}: ${(err as Error).message}`);
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -283,9 +283,14 @@ export class Client implements ManagedProcess, AsyncDisposable {
     const usc = this.config.unixSocketConfig;
     if (!usc) return;
     const dir = mkdtempSync(join(usc.tempDir ?? tmpdir(), "plugin-dir"));
-    if (usc.group) {
-      chownSync(dir, -1, resolveGroup(usc.group));
-      chmodSync(dir, 0o770);
+    try {
+      if (usc.group) {
+        chownSync(dir, -1, resolveGroup(usc.group));
+        chmodSync(dir, 0o770);
+      }
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
     }
     this.socketDir = dir;
   }

@@ -408,7 +408,7 @@ class ServerCall implements HandlerContext {
   }
 
   sendHeader(md: MetadataInit): void {
-    if (this.headersSent || this.done) throw new RpcError(Code.INTERNAL, "transport: the stream is done or SendHeader was called already");
+    if (this.headersSent || this.ended) throw new RpcError(Code.INTERNAL, "transport: the stream is done or SendHeader was called already");
     this.respondHeaders(md instanceof Metadata ? md : new Metadata(md));
   }
 
@@ -494,8 +494,10 @@ class ServerCall implements HandlerContext {
   private async pipeOut(produce: () => AsyncIterable<unknown>): Promise<void> {
     try {
       for await (const msg of produce()) {
-        if (this.done) return;
+        if (this.ended) return;
         if (!this.send(msg)) await this.drain();
+        // A call cancelled while we waited asks the generator for nothing more: its next message would be lost.
+        if (this.ended) return;
       }
       this.finish(Code.OK, "");
     } catch (err) {
@@ -504,7 +506,7 @@ class ServerCall implements HandlerContext {
   }
 
   private reply(res: unknown): void {
-    if (this.done) return;
+    if (this.ended) return;
     let bytes: Buffer;
     try {
       bytes = this.route.ser(res);
@@ -534,6 +536,14 @@ class ServerCall implements HandlerContext {
 
   private drain(): Promise<void> {
     return drained(this.stream);
+  }
+
+  /**
+   * No more can be sent: the call has its status, or its stream is already destroyed (a connection cut
+   * in the same tick as the handler's answer; the stream's 'close', which ends the call, comes on a later tick).
+   */
+  private get ended(): boolean {
+    return this.done || this.stream.destroyed;
   }
 
   private respondHeaders(md?: Metadata): void {

@@ -260,6 +260,7 @@ async function pipeOut(
           call.on("drain", done);
           call.on("cancelled", done);
         });
+        if (cancelled) return; // ask the generator for nothing more: its next message would be lost
       }
     }
     done = true;

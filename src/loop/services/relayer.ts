@@ -13,6 +13,7 @@ import { Code, RpcError } from "../../rpc/status.js";
 import { KeystoreClient } from "./keystore.js";
 import { CapabilitiesRegistryClient } from "./capabilities-registry.js";
 import { loopServiceServer, type LoopService } from "./service.js";
+import { serveNew } from "./serve-new.js";
 import { contractReaderServer, type ContractReader } from "./contract-reader.js";
 import { contractWriterServer, type ContractWriter } from "./contract-writer.js";
 import { contractConfigTrackerServer, offchainConfigDigesterServer, type ContractConfigTracker, type OffchainConfigDigester } from "./provider.js";
@@ -239,11 +240,6 @@ export function relayerServer(impl: RelayerImpl, broker: Broker): ServiceRegistr
     return (f as (...a: never[]) => unknown).bind(impl) as NonNullable<RelayerImpl[K]>;
   };
   const typeName = impl.constructor?.name && impl.constructor !== Object ? impl.constructor.name : "relayer";
-  const serveNew = async (services: Iterable<ServiceRegistration>) => {
-    const id = broker.nextId();
-    await broker.acceptAndServe(id, services);
-    return id;
-  };
   /** Go's NewPluginProvider dispatch: each provider type needs its factory, else Go's text. */
   const providerFactory = (type: string): ProviderFactory => {
     const pick = (f: ProviderFactory | undefined, missing: string) => {
@@ -288,21 +284,21 @@ export function relayerServer(impl: RelayerImpl, broker: Broker): ServiceRegistr
     newPluginProvider: async (r) => {
       const relay = relayArgsChecked(r.relayArgs);
       const services = await providerFactory(relay.providerType)(relay, pluginArgs.fromWire(r.pluginArgs));
-      return { pluginProviderID: await serveNew(services) };
+      return { pluginProviderID: await serveNew(broker, services) };
     },
     newConfigProvider: async (r) => {
       const relay = relayArgsChecked(r.relayArgs);
       const cp = await need("newConfigProvider")(relay);
-      const id = await serveNew([loopServiceServer(cp), offchainConfigDigesterServer(cp.offchainConfigDigester), contractConfigTrackerServer(cp.contractConfigTracker)]);
+      const id = await serveNew(broker, [loopServiceServer(cp), offchainConfigDigesterServer(cp.offchainConfigDigester), contractConfigTrackerServer(cp.contractConfigTracker)], cp);
       return { configProviderID: id };
     },
     newContractReader: async (r) => {
       const cr = await need("newContractReader")(r.contractReaderConfig);
-      return { contractReaderID: await serveNew([loopServiceServer(cr), contractReaderServer(cr)]) };
+      return { contractReaderID: await serveNew(broker, [loopServiceServer(cr), contractReaderServer(cr)], cr) };
     },
     newContractWriter: async (r) => {
       const cw = await need("newContractWriter")(r.contractWriterConfig);
-      return { contractWriterID: await serveNew([loopServiceServer(cw), contractWriterServer(cw)]) };
+      return { contractWriterID: await serveNew(broker, [loopServiceServer(cw), contractWriterServer(cw)], cw) };
     },
     // Go's order: the job id, then the bundle's dial, then the relayer; the dialed bundle is closed on every way out.
     newCCIPProvider: async (r) => {
@@ -365,9 +361,7 @@ export function pluginRelayerServer(
         closeDialed();
         throw e;
       }
-      const id = broker.nextId();
-      await broker.acceptAndServe(id, [loopServiceServer(relayer), relayerServer(relayer, broker)]);
-      return { relayerID: id };
+      return { relayerID: await serveNew(broker, [loopServiceServer(relayer), relayerServer(relayer, broker)], relayer, ks, csa, caps) };
     },
   });
 }

@@ -3,6 +3,7 @@ import { ReportingPlugin as PluginService, ReportingPluginFactory as FactoryServ
 import type { Broker } from "../../broker/broker.js";
 import { createClient, type ClientOf } from "../../rpc/client.js";
 import { service, type ServiceRegistration } from "../../rpc/server.js";
+import { serveNew } from "./serve-new.js";
 import {
   attributedObservation,
   reportingPluginConfig,
@@ -95,8 +96,7 @@ export function reportingPluginFactoryServer(impl: ReportingPluginFactory, broke
   return service(FactoryService, {
     newReportingPlugin: async (r) => {
       const { plugin, info } = await impl.newReportingPlugin(reportingPluginConfig.fromWire(r.reportingPluginConfig));
-      const id = broker.nextId();
-      await broker.acceptAndServe(id, [reportingPluginServer(plugin)]);
+      const id = await serveNew(broker, [reportingPluginServer(plugin)], plugin);
       return { reportingPluginID: id, reportingPluginInfo: reportingPluginInfo.toWire(info) };
     },
   });
