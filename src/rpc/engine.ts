@@ -1,5 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
-import { H2Server, type Http2Implementation } from "./h2-server.js";
+import { H2Server } from "./h2-server.js";
+import type { Http2Implementation } from "./h2-implementation.js";
 import type { Server } from "./server.js";
 import type { ServerOptions, TlsPem } from "./options.js";
 import { createGrpcJsServer } from "./grpc-js-engine.js";

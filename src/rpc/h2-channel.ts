@@ -9,7 +9,9 @@ import { Code, RpcError } from "./status.js";
 import { MAX_INT32, tcpConnectOptions, type NetAddr } from "./net-addr.js";
 import { DeferredDuplex } from "./deferred-duplex.js";
 import { USER_AGENT } from "./user-agent.js";
-import { SessionKeepalive, type KeepaliveSettings } from "./h2-keepalive.js";
+import { SessionKeepalive, type KeepaliveSettings, type PingableSession } from "./h2-keepalive.js";
+import { defaultHttp2, type Http2Implementation } from "./h2-implementation.js";
+import { ClientSession } from "./http2/client-session.js";
 import {
   codeOfHttpStatus,
   codeOfRstCode,
@@ -27,10 +29,37 @@ const NGHTTP2_ENHANCE_YOUR_CALM = 0xb;
 const NGHTTP2_FLAG_END_STREAM = 0x1;
 const NGHTTP2_REFUSED_STREAM = 0x7;
 
-/** Why each connection failed, for the UNAVAILABLE status of the calls it takes down. */
-const sessionErrors = new WeakMap<http2.ClientHttp2Session, Error>();
+/** A client connection of either HTTP/2 implementation, as far as the channel uses it. */
+interface Connection extends PingableSession {
+  readonly closed: boolean;
+  request(headers: http2.OutgoingHttpHeaders, options: { endStream: boolean }): RequestStream;
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  setLocalWindowSize(size: number): void;
+  ref(): void;
+  unref(): void;
+  close(): void;
+  destroy(): void;
+}
 
-function connectionError(session: http2.ClientHttp2Session): string | undefined {
+/** A request stream of either implementation, as far as a call uses it. */
+interface RequestStream {
+  readonly destroyed: boolean;
+  readonly writableEnded: boolean;
+  readonly rstCode?: number;
+  readonly session?: unknown;
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  once(event: string, listener: (...args: any[]) => void): unknown;
+  off(event: string, listener: (...args: any[]) => void): unknown;
+  write(chunk: Buffer): boolean;
+  end(chunk?: Buffer): unknown;
+  pause(): unknown;
+  resume(): unknown;
+}
+
+/** Why each connection failed, for the UNAVAILABLE status of the calls it takes down. */
+const sessionErrors = new WeakMap<Connection, Error>();
+
+function connectionError(session: Connection): string | undefined {
   const e = sessionErrors.get(session);
   return e ? `connection error: ${escapeControls(e.message)}` : undefined;
 }
@@ -60,6 +89,8 @@ export interface H2ChannelOptions {
   maxReceiveMessageLength?: number;
   /** PINGs while calls are active; none when absent (as grpc-js without keepalive options). */
   keepalive?: KeepaliveSettings;
+  /** What carries HTTP/2; default `defaultHttp2()` ($GO_PLUGIN_TS_HTTP2, else the library's own). */
+  http2?: Http2Implementation;
 }
 
 /**
@@ -96,22 +127,24 @@ export interface StartOptions {
 }
 
 /**
- * A gRPC channel on node:http2: one HTTP/2 connection opened on first use and
- * reopened after the peer's GOAWAY or a lost connection.
+ * A gRPC channel over HTTP/2 (the library's own client, or node:http2's): one
+ * connection opened on first use and reopened after the peer's GOAWAY or a lost
+ * connection.
  */
 export class H2Channel {
-  private session?: http2.ClientHttp2Session;
+  private session?: Connection;
   private closed = false;
   private failure?: { code: Code; details: string };
   private readonly calls = new Set<ClientCall>();
   /** Calls in flight per connection: a connection keeps the process alive only while it has some. */
-  private readonly active = new WeakMap<http2.ClientHttp2Session, number>();
-  private readonly keepalives = new WeakMap<http2.ClientHttp2Session, SessionKeepalive>();
+  private readonly active = new WeakMap<Connection, number>();
+  private readonly keepalives = new WeakMap<Connection, SessionKeepalive>();
   /** Doubled after each GOAWAY "too_many_pings", as grpc-js does. */
   private keepaliveTimeMs?: number;
   private readonly maxSend: number;
   private readonly maxRecv: number;
   private readonly authority: string;
+  private readonly js: boolean;
 
   constructor(
     readonly target: ChannelTarget,
@@ -122,6 +155,7 @@ export class H2Channel {
     this.keepaliveTimeMs = opts.keepalive?.timeMs;
     const tcp = typeof target !== "function" && target.network === "tcp" ? target.address : undefined;
     this.authority = `${opts.tls ? "https" : "http"}://${tcp?.startsWith(":") ? `127.0.0.1${tcp}` : (tcp ?? "localhost")}`;
+    this.js = (opts.http2 ?? defaultHttp2()) === "js";
   }
 
   /**
@@ -158,21 +192,10 @@ export class H2Channel {
     return this.closed;
   }
 
-  private connection(): http2.ClientHttp2Session {
+  private connection(): Connection {
     const s = this.session;
     if (s && !s.closed && !s.destroyed) return s;
-    // The socket's own error comes before the session tears down its streams, so
-    // it is recorded there, for the UNAVAILABLE status of those streams.
-    const session: http2.ClientHttp2Session = http2.connect(this.authority, {
-      createConnection: () => {
-        const socket = this.openSocket();
-        socket.once("error", (err) => sessionErrors.set(session, err));
-        return socket;
-      },
-      settings: { initialWindowSize: STREAM_WINDOW, enablePush: false },
-      maxSessionMemory: SESSION_MEMORY_MB,
-      peerMaxConcurrentStreams: 2 ** 31 - 1,
-    });
+    const session = this.js ? this.jsConnection() : this.nodeConnection();
     session.on("connect", () => {
       if (!session.destroyed) session.setLocalWindowSize(SESSION_WINDOW);
     });
@@ -217,6 +240,36 @@ export class H2Channel {
     return session;
   }
 
+  // In both, the socket's own error comes before the session tears down its streams,
+  // so it is recorded there, for the UNAVAILABLE status of those streams.
+
+  private nodeConnection(): Connection {
+    const session: http2.ClientHttp2Session = http2.connect(this.authority, {
+      createConnection: () => {
+        const socket = this.openSocket();
+        socket.once("error", (err) => sessionErrors.set(session as unknown as Connection, err));
+        return socket;
+      },
+      settings: { initialWindowSize: STREAM_WINDOW, enablePush: false },
+      maxSessionMemory: SESSION_MEMORY_MB,
+      peerMaxConcurrentStreams: 2 ** 31 - 1,
+    });
+    return session as unknown as Connection;
+  }
+
+  private jsConnection(): Connection {
+    const socket = this.openSocket();
+    const url = new URL(this.authority);
+    const session = new ClientSession(socket, {
+      scheme: this.opts.tls ? "https" : "http",
+      authority: url.host,
+      streamWindow: STREAM_WINDOW,
+      connectionWindow: SESSION_WINDOW,
+    });
+    socket.once("error", (err) => sessionErrors.set(session, err));
+    return session as Connection;
+  }
+
   private openSocket(): Duplex {
     const t = this.target;
     const tls = this.opts.tls;
@@ -235,8 +288,14 @@ export class H2Channel {
       servername: name,
       checkServerIdentity: (_host: string, peer: PeerCertificate) => checkServerIdentity(name, peer),
     };
-    if (raw) return tlsConnect({ ...tlsOpts, socket: raw as never });
-    return tlsConnect({ ...tlsOpts, ...tcpConnectOptions((t as NetAddr).address) });
+    const secure = raw ? tlsConnect({ ...tlsOpts, socket: raw as never }) : tlsConnect({ ...tlsOpts, ...tcpConnectOptions((t as NetAddr).address) });
+    // node:http2 checks the protocol ALPN chose itself; for the library's own client it is checked here.
+    if (this.js) {
+      secure.once("secureConnect", () => {
+        if (secure.alpnProtocol !== "h2") secure.destroy(new Error(`the server did not choose HTTP/2 with ALPN (chose ${JSON.stringify(secure.alpnProtocol)})`));
+      });
+    }
+    return secure;
   }
 
   /** Starts a call on `path` ("/pkg.Service/Method"). */
@@ -245,7 +304,7 @@ export class H2Channel {
   }
 
   /** @internal */
-  openStream(headers: http2.OutgoingHttpHeaders): http2.ClientHttp2Stream {
+  openStream(headers: http2.OutgoingHttpHeaders): RequestStream {
     if (this.failure) throw new RpcError(this.failure.code, this.failure.details);
     if (this.closed) throw new RpcError(Code.UNAVAILABLE, "grpc: the client connection is closing");
     const session = this.connection();
@@ -281,7 +340,7 @@ const RETRY_BUFFER = 1024 * 1024;
 
 /** One call on an H2Channel: sends framed messages, reports messages and the final status. */
 export class ClientCall {
-  private stream?: http2.ClientHttp2Stream;
+  private stream?: RequestStream;
   private done = false;
   private timer?: NodeJS.Timeout;
   private trailers?: http2.IncomingHttpHeaders;
@@ -296,7 +355,7 @@ export class ClientCall {
   private readonly onAbort?: () => void;
   private readonly signal?: AbortSignal;
   private readonly headers: http2.OutgoingHttpHeaders;
-  private session!: http2.ClientHttp2Session;
+  private session!: Connection;
 
   constructor(
     private readonly channel: H2Channel,
@@ -337,7 +396,7 @@ export class ClientCall {
   }
 
   private open(): boolean {
-    let stream: http2.ClientHttp2Stream;
+    let stream: RequestStream;
     try {
       stream = this.channel.openStream(this.headers);
     } catch (err) {
@@ -346,7 +405,7 @@ export class ClientCall {
       return false;
     }
     this.stream = stream;
-    this.session = stream.session as http2.ClientHttp2Session;
+    this.session = stream.session as Connection;
     this.channel.track(this, true);
     // Node passes the raw header list third (repeated fields stay separate); its typings omit it.
     stream.on("response", ((h: http2.IncomingHttpHeaders, flags: number, raw: string[]) => this.onResponse(h, flags, raw)) as never);
@@ -429,7 +488,7 @@ export class ClientCall {
     const s = this.stream;
     // Destroying with an AbortError resets with CANCEL without first ending our
     // side: close() would send END_STREAM, which a peer reads as a normal end of input.
-    if (s && !s.destroyed) addAbortSignal(AbortSignal.abort(), s);
+    if (s && !s.destroyed) addAbortSignal(AbortSignal.abort(), s as never);
   }
 
   private onResponse(h: http2.IncomingHttpHeaders, flags: number, raw: string[]): void {
@@ -490,7 +549,7 @@ export class ClientCall {
     return true;
   }
 
-  private onClose(stream: http2.ClientHttp2Stream): void {
+  private onClose(stream: RequestStream): void {
     if (this.done || stream !== this.stream) return;
     const t = this.trailers;
     if (t) {

@@ -1,6 +1,5 @@
 import { jest } from "@jest/globals";
-import type { ClientHttp2Session } from "node:http2";
-import { KEEPALIVE_TIMEOUT_DETAILS, SessionKeepalive } from "./h2-keepalive.js";
+import { KEEPALIVE_TIMEOUT_DETAILS, SessionKeepalive, type PingableSession } from "./h2-keepalive.js";
 
 /** A session that records PING times and answers them when told to. */
 function fakeSession() {
@@ -14,7 +13,7 @@ function fakeSession() {
       return true;
     },
   };
-  return { session: session as unknown as ClientHttp2Session, pings, ack: () => waiting.shift()!(null) };
+  return { session: session as PingableSession, pings, ack: () => waiting.shift()!(null) };
 }
 
 beforeEach(() => jest.useFakeTimers({ now: 0 }));

@@ -1,4 +1,9 @@
-import type { ClientHttp2Session } from "node:http2";
+/** The part of a client connection (node:http2's or the library's own) keepalive uses. */
+export interface PingableSession {
+  readonly destroyed: boolean;
+  /** False when the PING could not be sent (too many unanswered). */
+  ping(cb: (err: Error | null) => void): boolean;
+}
 
 /** Client keepalive: a PING `timeMs` after calls became active (and after each answer), `timeoutMs` for its ACK. */
 export interface KeepaliveSettings {
@@ -24,7 +29,7 @@ export class SessionKeepalive {
   private stopped = false;
 
   constructor(
-    private readonly session: ClientHttp2Session,
+    private readonly session: PingableSession,
     private readonly settings: KeepaliveSettings,
     /** The connection is dead: called once, with the reason for its calls' UNAVAILABLE. */
     private readonly onDead: (details: string) => void,

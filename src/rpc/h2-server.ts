@@ -6,6 +6,7 @@ import * as tls from "node:tls";
 import type { Duplex } from "node:stream";
 import { ServerSession } from "./http2/session.js";
 import { ServerStream } from "./http2/stream.js";
+import { defaultHttp2, type Http2Implementation } from "./h2-implementation.js";
 import { messageCodec } from "./codec.js";
 import { SESSION_MEMORY_MB, SESSION_WINDOW, STREAM_WINDOW } from "./h2-channel.js";
 import type { HandlerContext } from "./context.js";
@@ -27,25 +28,6 @@ const SESSION_WINDOW_SAFE = Number(process.versions.node.split(".")[0]) >= 24;
 // RFC 9113 error code, written out: reading http2.constants would load node:http2 as this module
 // is evaluated, which a plugin executable's startup snapshot cannot hold.
 const NGHTTP2_CANCEL = 0x8;
-
-/**
- * What carries HTTP/2 under the server: this library's own implementation
- * ("js", the default: nothing to load at start, so a plugin executable's
- * snapshot holds it whole; with TLS it runs over node:tls), or Node's
- * node:http2 ("node").
- */
-export type Http2Implementation = "js" | "node";
-
-/** Environment variable choosing what carries HTTP/2 under h2 servers that do not say: "js" (default) or "node". */
-export const HTTP2_ENV = "GO_PLUGIN_TS_HTTP2";
-
-/** The HTTP/2 implementation of h2 servers that do not name one: $GO_PLUGIN_TS_HTTP2, else the library's own. */
-export function defaultHttp2(): Http2Implementation {
-  const v = process.env[HTTP2_ENV];
-  if (v === undefined || v === "" || v === "js") return "js";
-  if (v === "node") return v;
-  throw new RangeError(`${HTTP2_ENV}=${JSON.stringify(v)}: expected "js" or "node"`);
-}
 
 /** A request stream of either implementation, as far as the server uses it. */
 interface RequestStream {

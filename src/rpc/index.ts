@@ -6,7 +6,8 @@ export type { CallObserver, CallReporter, CallType, ObservedCall, ObservedMethod
 export type { GrpcJsChannel, GrpcJsServer } from "./handles.js";
 export { errorWithDetails, statusDetails, STATUS_DETAILS_KEY } from "./status-details.js";
 export { H2Channel, type H2ChannelOptions, type ChannelTarget, type ChannelTls } from "./h2-channel.js";
-export { H2Server, defaultHttp2, HTTP2_ENV, type H2ServerOptions, type Http2Implementation, type ServerTlsPem } from "./h2-server.js";
+export { H2Server, type H2ServerOptions, type ServerTlsPem } from "./h2-server.js";
+export { defaultHttp2, HTTP2_ENV, type Http2Implementation } from "./h2-implementation.js";
 export type { Channel } from "./client.js";
 export type { Server } from "./server.js";
 export { messageCodec, type MessageCodec } from "./codec.js";

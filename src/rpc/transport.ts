@@ -6,6 +6,7 @@ import type { Channel } from "./client.js";
 import { defaultEngine, type EngineName } from "./engine.js";
 import { observeChannel } from "./client-observe.js";
 import { H2Channel } from "./h2-channel.js";
+import type { Http2Implementation } from "./h2-implementation.js";
 import { createGrpcJsChannel, serverCredentialsOf } from "./grpc-js-engine.js";
 import { grpcJsServer } from "./grpc-js-handles.js";
 import { keepaliveOf, type ChannelOptions, type TlsPem } from "./options.js";
@@ -38,6 +39,8 @@ export interface DialOptions extends ChannelOptions {
   engine?: EngineName;
   /** Mutual TLS (both engines); plaintext if absent. */
   tls?: TlsPem;
+  /** What carries the h2 engine's HTTP/2; default `defaultHttp2()` (the library's own). */
+  http2?: Http2Implementation;
 }
 
 /**
@@ -53,6 +56,7 @@ export function dialChannel(addr: NetAddr, opts: DialOptions = {}): Channel {
       maxReceiveMessageLength: opts.maxReceiveMessageLength ?? MAX_INT32,
       maxSendMessageLength: opts.maxSendMessageLength ?? MAX_INT32,
       keepalive: keepaliveOf(opts.keepalive),
+      http2: opts.http2,
     });
     return observeChannel(channel, opts.callObservers, addr.address);
   }

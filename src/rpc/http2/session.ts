@@ -24,7 +24,8 @@ import {
   type Frame,
 } from "./frame.js";
 import { HeaderListTooLargeError, HpackDecoder, HpackEncoder, HpackError } from "./hpack.js";
-import { ServerStream, type OutgoingFields, type StreamConnection } from "./stream.js";
+import { ServerStream, type StreamConnection } from "./stream.js";
+import { flatten, type OutgoingFields } from "./fields.js";
 
 export interface ServerSessionOptions {
   /** Our SETTINGS_INITIAL_WINDOW_SIZE: what a peer may send on one stream before we read it. */
@@ -505,20 +506,6 @@ export class ServerSession extends EventEmitter implements StreamConnection {
     this.out = [];
     this.emit("close");
   }
-}
-
-/** Outgoing fields as name, value, …: pseudo-headers first, arrays as repeated fields. */
-function flatten(fields: OutgoingFields): string[] {
-  const out: string[] = [];
-  for (const k in fields) if (k[0] === ":") out.push(k, String(fields[k]));
-  for (const k in fields) {
-    if (k[0] === ":") continue;
-    const v = fields[k];
-    if (v === undefined) continue;
-    if (Array.isArray(v)) for (const x of v) out.push(k, x);
-    else out.push(k, String(v));
-  }
-  return out;
 }
 
 /** A request's fields by name, or undefined when malformed (RFC 9113 §8.1.1: a stream error). */

@@ -1,8 +1,7 @@
 import { EventEmitter } from "node:events";
 import { ErrorCode } from "./frame.js";
+import type { OutgoingFields } from "./fields.js";
 
-/** Response header fields as the gRPC server writes them (node:http2's outgoing shape). */
-export type OutgoingFields = Record<string, string | number | readonly string[] | undefined>;
 
 /** What a stream asks of its connection. */
 export interface StreamConnection {
