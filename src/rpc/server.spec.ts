@@ -1,7 +1,8 @@
 import http2 from "node:http2";
 import { GRPCStdio, StdioData_Channel } from "../gen/plugin/grpc_stdio_pb.js";
 import { createServer, stopServer } from "./engine.js";
-import { H2Server, type Http2Implementation } from "./h2-server.js";
+import { H2Server } from "./h2-server.js";
+import type { Http2Implementation } from "./h2-implementation.js";
 import { addServices, service } from "./server.js";
 import { bindServer } from "./transport.js";
 
