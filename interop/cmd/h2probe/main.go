@@ -7,7 +7,8 @@
 //
 //	h2probe -sock /path/to/server.sock [-only name]
 //
-// The server must serve rpctest.Semantics/Unary echoing its request.
+// The server must serve rpctest.Semantics/Unary echoing its request. With
+// -serve, h2probe is the server instead, for a client (serve.go).
 package main
 
 import (
@@ -339,7 +340,16 @@ var scenarios = []scenario{
 func main() {
 	sock := flag.String("sock", "", "unix socket of the server")
 	only := flag.String("only", "", "run one scenario")
+	serveSock := flag.String("serve", "", "be a server on this unix socket instead (see serve.go)")
+	serveScenario := flag.String("scenario", "echo", "with -serve: how to answer")
 	flag.Parse()
+	if *serveSock != "" {
+		if err := serve(*serveSock, *serveScenario); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	enc := json.NewEncoder(os.Stdout)
 	for _, s := range scenarios {
 		if *only != "" && s.name != *only {
