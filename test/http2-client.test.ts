@@ -49,8 +49,11 @@ function call(ch: H2Channel, body: number): Promise<CallResult> {
   });
 }
 
-/** Serves `scenario` with h2probe, runs `calls` on a fresh channel of `impl`, closes it, and returns what both saw. */
-async function run(scenario: string, impl: Http2Implementation, calls: (ch: H2Channel) => Promise<CallResult[]>): Promise<Run> {
+/**
+ * Serves `scenario` with h2probe, runs `calls` on a fresh channel of `impl`, closes it, waits for
+ * the probe to see the end of its `connections`, and returns what both saw.
+ */
+async function run(scenario: string, impl: Http2Implementation, calls: (ch: H2Channel) => Promise<CallResult[]>, connections: number): Promise<Run> {
   const dir = scratchDir();
   const sock = join(dir.path, "s");
   const probe: ChildProcess = spawn(join(BIN, "h2probe"), ["-serve", sock, "-scenario", scenario], { stdio: ["ignore", "pipe", "inherit"] });
@@ -64,10 +67,9 @@ async function run(scenario: string, impl: Http2Implementation, calls: (ch: H2Ch
     const ch = new H2Channel({ network: "unix", address: sock }, { http2: impl });
     const results = await calls(ch);
     ch.close();
-    // The connection's end reaches the probe a moment later.
-    const end = Date.now() + 5000;
-    const ended = () => events.filter((e) => e.endsWith(" eof")).length === events.filter((e) => e.includes(" settings:")).length;
-    while (!ended() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    // The connections' ends reach the probe, and its lines reach us, a moment later.
+    const end = Date.now() + 15_000;
+    while (events.filter((e) => e.endsWith(" eof")).length < connections && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
     return { calls: results, events };
   } finally {
     probe.kill();
@@ -154,9 +156,11 @@ describe("H2Channel against a Go HTTP/2 server answering frame by frame (h2probe
 
   beforeAll(async () => {
     for (const impl of ["js", "node"] as const) {
-      for (const [name, s] of Object.entries(SCENARIOS)) runs.set(`${name}/${impl}`, await run(name, impl, s.calls));
+      for (const [name, s] of Object.entries(SCENARIOS)) {
+        runs.set(`${name}/${impl}`, await run(name, impl, s.calls, s.events.filter((e) => e.endsWith(" eof")).length));
+      }
     }
-  }, 120_000);
+  }, 240_000);
 
   test.each(Object.keys(SCENARIOS))("%s: the calls' statuses, on both HTTP/2 clients", (name) => {
     const js = runs.get(`${name}/js`)!;
