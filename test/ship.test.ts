@@ -355,6 +355,15 @@ describe("chainlink-common's Go LOOP host × the TS relayer and median plugins a
       expect(JSON.parse(lines[0]!)).toMatchObject({ "@level": "fatal", "@message": `Failed to start server: ${go.error}` });
     });
 
+    test.each([["70000"], ["-1"]])("CL_PROMETHEUS_PORT=%s, outside the port range: Go's bind error, status 1, no handshake", async (port) => {
+      const env = { ...zero, CL_PROMETHEUS_PORT: port };
+      const go = await goParse(env);
+      expect(go).toMatchObject({ ok: false, stage: "server" });
+      const ts = await runPlugin(relayerExe, { ...env, [cookie.magicCookieKey]: cookie.magicCookieValue, PLUGIN_PROTOCOL_VERSIONS: "1" });
+      expect(ts).toMatchObject({ code: 1, stdout: "" });
+      expect(JSON.parse(ts.stderr.trim())).toMatchObject({ "@level": "fatal", "@message": `Failed to start server: ${go.error}` });
+    });
+
     test("a busy CL_PROMETHEUS_PORT: Go's listen error, status 1, no handshake", async () => {
       const busy = createServer();
       await new Promise<void>((r) => busy.listen(0, r));

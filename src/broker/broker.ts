@@ -343,7 +343,7 @@ export class Broker {
       for (const l of [...this.listeners]) l.close();
       for (const [id, e] of this.pending) {
         if (e.timer) clearTimeout(e.timer);
-        for (const w of e.waiters) w(new BrokerError("CLOSED", id, `broker closed while dialing id ${id}`));
+        for (const w of e.waiters) w(new BrokerError("CLOSED", id, `broker closed while dialing id ${id}: ${reason}`));
       }
       this.pending.clear();
       this.knocks.clear();

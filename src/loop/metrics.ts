@@ -27,7 +27,13 @@ export async function serveMetrics(port: number, registry: Registry = defaultReg
   return {
     port: (server.address() as AddressInfo).port,
     registry,
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    // Like Go's http.Server.Close: open connections go too, even one that never sent a whole request
+    // (close() alone would wait for it, and the plugin with it).
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
   };
 }
 

@@ -5,6 +5,7 @@ import { connect as tlsConnect, type ConnectionOptions } from "node:tls";
 import type { GrpcJsChannel } from "./handles.js";
 import { grpcJsChannelOf } from "./grpc-js-handles.js";
 import { MAX_INT32 } from "./net-addr.js";
+import { decodeMessage, parseStatusCode } from "./wire.js";
 
 /**
  * The carrier seam: something that yields a fresh byte stream to one gRPC
@@ -242,6 +243,10 @@ class DuplexCall {
     req.on("trailers", (t) => (this.status ??= statusFrom(t)));
     req.on("error", () => {});
     req.on("close", () => {
+      if (!this.status && req.readableEnded && !req.rstCode) {
+        // The server ended its side with no trailers: grpc-go's INTERNAL, not a lost connection.
+        this.status = { code: grpc.status.INTERNAL, details: "server closed the stream without sending trailers", metadata: new grpc.Metadata() };
+      }
       if (!this.status) {
         const code = req.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM ? grpc.status.UNAVAILABLE : req.rstCode === http2.constants.NGHTTP2_CANCEL ? grpc.status.CANCELLED : grpc.status.UNAVAILABLE;
         this.status = { code, details: `stream closed (http2 code ${req.rstCode})`, metadata: new grpc.Metadata() };
@@ -368,18 +373,14 @@ function deadlineToMs(d: grpc.Deadline): number | undefined {
 }
 
 function statusFrom(h: http2.IncomingHttpHeaders): StatusObject {
-  const code = Number(h["grpc-status"]);
-  const raw = h["grpc-message"];
-  let details = typeof raw === "string" ? raw : "";
-  try {
-    details = decodeURIComponent(details);
-  } catch {
-    // not percent-encoded after all
-  }
+  const raw = h["grpc-status"];
+  const code = typeof raw === "string" ? parseStatusCode(raw) : grpc.status.UNKNOWN;
+  const message = h["grpc-message"];
   const md = grpc.Metadata.fromHttp2Headers(h);
   md.remove("grpc-status");
   md.remove("grpc-message");
-  return { code: Number.isInteger(code) ? code : grpc.status.UNKNOWN, details, metadata: md };
+  if (code instanceof Error) return { code: grpc.status.UNKNOWN, details: code.message, metadata: md };
+  return { code, details: typeof message === "string" ? decodeMessage(message) : "", metadata: md };
 }
 
 /** gRPC's HTTP-to-status mapping for responses that are not gRPC. */

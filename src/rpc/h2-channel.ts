@@ -20,6 +20,7 @@ import {
   frame,
   FrameDecoder,
   FrameError,
+  parseStatusCode,
 } from "./wire.js";
 
 // RFC 9113 codes and flag, written out: reading http2.constants would load node:http2 as this module
@@ -565,16 +566,14 @@ export class ClientCall {
         if (!(err instanceof MetadataError)) throw err;
         return this.finish(Code.INTERNAL, err.message, new Metadata());
       }
-      const code = raw === undefined ? Code.UNKNOWN : Number(raw);
+      // As grpc-go: no grpc-status is UNKNOWN with the server's message; a malformed one is UNKNOWN naming it.
+      const code = typeof raw === "string" ? parseStatusCode(raw) : Code.UNKNOWN;
+      if (code instanceof Error) return this.finish(Code.UNKNOWN, code.message, md);
       const details = typeof t["grpc-message"] === "string" ? decodeMessage(t["grpc-message"]) : "";
       if (this.decoder.partial && code === Code.OK) {
         return this.finish(Code.INTERNAL, "unexpected EOF", md);
       }
-      return this.finish(
-        Number.isInteger(code) ? code : Code.UNKNOWN,
-        raw === undefined ? "server closed the stream without sending trailers" : details,
-        md,
-      );
+      return this.finish(code, details, md);
     }
     const rst = stream.rstCode;
     if (rst === NGHTTP2_REFUSED_STREAM && this.retry()) return;
@@ -590,6 +589,8 @@ export class ClientCall {
     if (rst !== undefined && rst !== 0) {
       return this.finish(codeOfRstCode(rst), `stream terminated by RST_STREAM with error code: ${rst}`, new Metadata());
     }
+    // The server ended its side (END_STREAM on DATA) with no trailers: grpc-go's INTERNAL, not a lost connection.
+    if (stream.readableEnded) return this.finish(Code.INTERNAL, "server closed the stream without sending trailers", new Metadata());
     this.finish(Code.UNAVAILABLE, "connection closed before the call ended", new Metadata());
   }
 

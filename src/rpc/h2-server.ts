@@ -110,6 +110,11 @@ export class H2Server {
   private stopped = false;
   /** Byte streams handed to accept() go straight to a session (no TLS to run first). */
   private readonly plainJs: boolean;
+  /**
+   * TLS servers: every connection from its arrival until it closes. One still in its handshake belongs
+   * to no session, so shutdown cuts these itself (else closing the listener would wait for them).
+   */
+  private readonly tlsConnections = new Set<Duplex>();
 
   constructor(opts: H2ServerOptions = {}) {
     this.maxRecv = opts.maxReceiveMessageLength ?? 4 * 1024 * 1024;
@@ -122,9 +127,15 @@ export class H2Server {
     else {
       // HTTP/2 over TLS is negotiated with ALPN (RFC 9113 §3.2); a peer that did not ask for h2 is not served.
       const secure = tls.createServer(mutualTls(opts.tls), (sock) => (sock.alpnProtocol === "h2" ? this.serveJs(sock) : sock.destroy()));
-      // A failed TLS handshake costs only its own connection.
-      secure.on("tlsClientError", () => {});
+      // A failed TLS handshake costs only its own connection, which goes at once.
+      secure.on("tlsClientError", (_err: Error, sock: Duplex) => sock.destroy());
       this.listener = secure;
+    }
+    if (opts.tls) {
+      this.listener.on("connection", (conn: Duplex) => {
+        this.tlsConnections.add(conn);
+        conn.once("close", () => this.tlsConnections.delete(conn));
+      });
     }
     this.listener.on("error", () => {});
   }
@@ -158,7 +169,7 @@ export class H2Server {
       this.dispatch(stream as RequestStream, headers, raw),
     );
     // A failed TLS handshake or a peer speaking something else costs only its own connection.
-    server.on("tlsClientError", () => {});
+    server.on("tlsClientError", (_err: Error, sock: Duplex) => sock.destroy());
     server.on("sessionError", () => {});
     return server;
   }
@@ -230,7 +241,9 @@ export class H2Server {
     }
     const closed = [...this.sessions].map((s) => new Promise<void>((r) => (s.closed ? r() : (s.once("close", () => r()), s.close()))));
     const listener = new Promise<void>((r) => (this.listening ? this.listener.close(() => r()) : r()));
-    return Promise.all([...closed, listener]).then(() => {});
+    // Once the sessions are gone, what is left never became one (a TLS handshake that stalls).
+    const stragglers = Promise.all(closed).then(() => this.cutTlsConnections());
+    return Promise.all([stragglers, listener]).then(() => {});
   }
 
   /** Immediate stop: every connection and call is cut. */
@@ -238,6 +251,11 @@ export class H2Server {
     this.stopped = true;
     if (this.listening) this.listener.close();
     for (const s of this.sessions) s.destroy();
+    this.cutTlsConnections();
+  }
+
+  private cutTlsConnections(): void {
+    for (const c of this.tlsConnections) c.destroy();
   }
 
   private dispatch(stream: RequestStream, headers: http2.IncomingHttpHeaders, raw: string[]): void {

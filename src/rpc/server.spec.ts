@@ -1,4 +1,6 @@
 import http2 from "node:http2";
+import { connect as netConnect } from "node:net";
+import { generateCert } from "../goplugin/mtls-cert.js";
 import { GRPCStdio, StdioData_Channel } from "../gen/plugin/grpc_stdio_pb.js";
 import { createServer, stopServer } from "./engine.js";
 import { H2Server } from "./h2-server.js";
@@ -34,6 +36,25 @@ describe.each<Http2Implementation>(["js", "node"])("H2Server (http2 %s)", (http2
     // The answer's reply() ran after the cut; a throw there is an unhandled rejection that fails this test.
     await new Promise((r) => setTimeout(r, 50));
     expect(answered).toEqual(["async"]);
+  });
+});
+
+describe.each<Http2Implementation>(["js", "node"])("H2Server over TLS (http2 %s)", (http2Impl) => {
+  test("shutdown cuts a connection stalled in its TLS handshake instead of waiting for it", async () => {
+    const cert = await generateCert();
+    const server = new H2Server({ http2: http2Impl, tls: { ca: cert.certPem, cert: cert.certPem, key: cert.keyPem } });
+    const port = (await server.listen({ host: "127.0.0.1", port: 0 }))!;
+    const raw = netConnect(port, "127.0.0.1");
+    raw.on("error", () => {});
+    const cut = new Promise<void>((r) => raw.once("close", () => r()));
+    await new Promise((r) => raw.once("connect", r));
+    raw.write(Buffer.from([0x16, 0x03, 0x01])); // the start of a ClientHello, and then nothing
+    await new Promise((r) => setTimeout(r, 50));
+    let stopped = false;
+    const stopping = server.tryShutdown(100).then(() => (stopped = true));
+    await cut;
+    await stopping;
+    expect(stopped).toBe(true);
   });
 });
 

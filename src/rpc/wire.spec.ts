@@ -1,5 +1,5 @@
 import { Code } from "./status.js";
-import { decodeMessage, decodeTimeout, encodeMessage, encodeTimeout, frame, FrameDecoder, FrameError } from "./wire.js";
+import { decodeMessage, decodeTimeout, encodeMessage, encodeTimeout, frame, FrameDecoder, FrameError, parseStatusCode } from "./wire.js";
 
 describe("grpc-timeout", () => {
   test("encodes with at most 8 digits, rounding up", () => {
@@ -18,6 +18,33 @@ describe("grpc-timeout", () => {
     expect(decodeTimeout("5000u")).toBe(5);
     expect(decodeTimeout("6000000n")).toBe(6);
     for (const bad of ["", "1", "123456789S", "1s", "-1S", "1.5S"]) expect(decodeTimeout(bad)).toBeUndefined();
+  });
+});
+
+describe("grpc-status", () => {
+  test("base-10 int32 values, sign allowed, taken as uint32 as grpc-go's codes.Code(uint32(v))", () => {
+    expect(parseStatusCode("0")).toBe(0);
+    expect(parseStatusCode("14")).toBe(14);
+    expect(parseStatusCode("+3")).toBe(3);
+    expect(parseStatusCode("007")).toBe(7);
+    expect(parseStatusCode("99")).toBe(99);
+    expect(parseStatusCode("-1")).toBe(4294967295);
+    expect(parseStatusCode("2147483647")).toBe(2147483647);
+    expect(parseStatusCode("-2147483648")).toBe(2147483648);
+  });
+
+  test.each([
+    ["", "invalid syntax"],
+    ["abc", "invalid syntax"],
+    ["0x0", "invalid syntax"],
+    ["1e1", "invalid syntax"],
+    ["0.0", "invalid syntax"],
+    [" 1", "invalid syntax"],
+    ["1_0", "invalid syntax"],
+    ["2147483648", "value out of range"],
+    ["-2147483649", "value out of range"],
+  ])("%j is refused with grpc-go's text", (v, why) => {
+    expect(parseStatusCode(v)).toEqual(new Error(`transport: malformed grpc-status: strconv.ParseInt: parsing ${JSON.stringify(v)}: ${why}`));
   });
 });
 

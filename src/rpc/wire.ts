@@ -173,6 +173,17 @@ export function decodeMessage(s: string): string {
   return Buffer.from(bytes).toString("utf8");
 }
 
+/**
+ * A grpc-status value read as grpc-go's client reads it: base 10, an optional sign, within int32, and
+ * then taken as a uint32 (`codes.Code(uint32(v))`). Anything else is an Error with grpc-go's text;
+ * the call then ends UNKNOWN with it.
+ */
+export function parseStatusCode(v: string): number | Error {
+  const why = !/^[+-]?[0-9]+$/.test(v) ? "invalid syntax" : Math.abs(Number(v)) > 2 ** 31 - (v.startsWith("-") ? 0 : 1) ? "value out of range" : undefined;
+  if (why) return new Error(`transport: malformed grpc-status: strconv.ParseInt: parsing ${JSON.stringify(v)}: ${why}`);
+  return Number(v) >>> 0;
+}
+
 /** The code for an HTTP response without grpc-status (grpc-go's HTTPStatusConvTab). */
 export function codeOfHttpStatus(status: number): Code {
   switch (status) {

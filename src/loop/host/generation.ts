@@ -1,3 +1,4 @@
+import { Code, RpcError } from "../../rpc/status.js";
 import type { Channel } from "../../rpc/client.js";
 import type { Broker } from "../../broker/broker.js";
 import type { Client } from "../../goplugin/client.js";
@@ -33,7 +34,8 @@ export class Generation {
   own<T extends Closer>(r: T): T {
     if (this.released) {
       void r.close();
-      throw new Error(`generation ${this.number} already released`);
+      // UNAVAILABLE: the plugin went while this was being made, and a supervised call retries that.
+      throw new RpcError(Code.UNAVAILABLE, `generation ${this.number} already released`);
     }
     this.resources.push(r);
     return r;

@@ -1,3 +1,4 @@
+import { BrokerError } from "../../broker/broker.js";
 import { Code, RpcError } from "../../rpc/status.js";
 import type { CallOptions } from "../../rpc/client.js";
 import { Generation } from "./generation.js";
@@ -178,8 +179,10 @@ export class PluginService<S> implements AsyncDisposable {
 
   /** Whether `err` is the generation dying under a call; if so the generation is marked down. */
   private async diedUnder(gen: Generation, err: unknown, opts?: CallOptions): Promise<boolean> {
-    if (!(err instanceof RpcError) || opts?.signal?.aborted) return false;
-    if (![Code.UNAVAILABLE, Code.CANCELLED, Code.DEADLINE_EXCEEDED].includes(err.code)) return false;
+    if (opts?.signal?.aborted) return false;
+    // A brokered dial cut short by the exit fails as the broker closing, not with a status.
+    const transient = err instanceof RpcError ? [Code.UNAVAILABLE, Code.CANCELLED, Code.DEADLINE_EXCEEDED].includes(err.code) : err instanceof BrokerError && err.code === "CLOSED";
+    if (!transient) return false;
     // The channel failing and the exit event arriving are one event seen twice: give the second a moment.
     await exitSeen(gen.client, gen.ended);
     if (!gen.ended.aborted && !gen.client.exited) return false;

@@ -130,7 +130,8 @@ async function startMetrics(port: number) {
     return await serveMetrics(port);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    const why: Record<string, string> = { EADDRINUSE: "address already in use", EACCES: "permission denied" };
+    // A port outside 0..65535 (Go's env parsing lets it through) fails Go's bind with EINVAL.
+    const why: Record<string, string> = { EADDRINUSE: "address already in use", EACCES: "permission denied", ERR_SOCKET_BAD_PORT: "invalid argument" };
     const text = e.code && why[e.code] ? `listen tcp :${port}: bind: ${why[e.code]}` : e.message;
     throw new Error(`error starting prometheus server: ${text}`);
   }

@@ -62,3 +62,27 @@ test("a failed or timed-out export is reported and does not stop later ones", as
   expect(n).toBe(3);
   expect(errors).toEqual(["collector down", "span export timed out after 30 ms"]);
 });
+
+test("abandon drops what is queued and stops the schedule; the export in progress is the last", async () => {
+  const got: number[][] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const p = new BatchProcessor<number>(
+    async (b) => {
+      got.push(b);
+      await gate;
+    },
+    (e) => {
+      throw e;
+    },
+    { scheduledDelayMs: 10, maxExportBatchSize: 2 },
+  );
+  for (const n of [1, 2, 3, 4, 5]) p.add(n);
+  await tick(0);
+  expect(got).toEqual([[1, 2]]);
+  p.abandon();
+  p.add(6);
+  release();
+  await tick(40);
+  expect(got).toEqual([[1, 2]]);
+});

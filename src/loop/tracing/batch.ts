@@ -62,6 +62,14 @@ export class BatchProcessor<T> {
     await this.flush();
   }
 
+  /** Drops what is still queued and stops the schedule: the export in progress, if any, is the last. */
+  abandon(): void {
+    this.stopped = true;
+    this.queue.length = 0;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
   /** One export at a time, full batches first; a forced drain empties the queue. */
   private drain(): Promise<void> {
     this.draining ??= (async () => {

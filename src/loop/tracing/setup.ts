@@ -12,6 +12,7 @@
 import { readFileSync } from "node:fs";
 import { createClient } from "../../rpc/client.js";
 import { H2Channel } from "../../rpc/h2-channel.js";
+import { Code } from "../../rpc/status.js";
 import type { CallObserver } from "../../rpc/observe.js";
 import { LIBRARY_VERSION } from "../../rpc/user-agent.js";
 import { TraceService } from "../../gen/opentelemetry/proto/collector/trace/v1/trace_service_pb.js";
@@ -95,7 +96,10 @@ export function setupTracing(env: EnvConfig, onError: (message: string) => void,
         await Promise.race([batches.shutdown(), new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
       } finally {
         clearTimeout(timer);
-        // Closing fails an export still in flight, which ends it.
+        // Past the deadline nothing more is exported: what is queued goes, and an export still in flight
+        // is failed now rather than left to run out its own timeout (close() alone would let it run).
+        batches.abandon();
+        channel.fail("tracing shut down", Code.CANCELLED);
         channel.close();
       }
     },

@@ -33,8 +33,22 @@ describe("VersionedBytes JSON (encodings 0 and 1)", () => {
     expect(decodeJson(encodeJson({ s: '\u0001"\\é😀' }, 0))).toEqual({ s: '\u0001"\\é😀' });
   });
 
+  test("nesting: 10000 open arrays and objects decode, as in Go's encoding/json; one more is refused with its text", () => {
+    const nest = (d: number, open: string, inner: string, close: string) => Buffer.from(open.repeat(d) + inner + close.repeat(d));
+    let v = decodeJson(nest(10_000, "[", "", "]"));
+    for (let d = 1; d < 10_000; d++) v = (v as unknown[])[0];
+    expect(v).toEqual([]);
+    expect(() => decodeJson(nest(5_000, '{"a":', "1", "}"))).not.toThrow();
+    expect(() => decodeJson(nest(10_001, "[", "", "]"))).toThrow("json: exceeded max depth at offset 10001");
+  });
+
+  test("a number beyond float64 is refused as Go refuses it, not read as Infinity", () => {
+    expect(() => decodeJson(Buffer.from('{"x":1e400}'))).toThrow("json: cannot unmarshal number 1e400 into Go value of type float64 at offset 5");
+    expect(decodeJson(Buffer.from("-1.5e308"))).toBe(-1.5e308);
+  });
+
   test("malformed JSON fails with the offset, never hangs", () => {
-    for (const bad of ["", "{", '{"a"}', "[1,]", '"abc', "tru", "1 2", '{"a":1,}']) {
+    for (const bad of ["", "{", '{"a"}', "[1,]", '"abc', "tru", "1 2", '{"a":1,}', "[1", '{"a":1', "[[]", '{"a":[}', "]", "{}}"]) {
       expect(() => decodeJson(Buffer.from(bad))).toThrow(JsonDecodeError);
     }
   });

@@ -94,6 +94,9 @@ export function encodeJson(value: unknown, version: JsonVersion): Uint8Array {
   return Uint8Array.from(Buffer.from(write(value, version, "value"), "utf8"));
 }
 
+/** How deep arrays and objects may nest, as in Go's encoding/json. */
+const MAX_JSON_DEPTH = 10_000;
+
 /** Parses JSON text; integers beyond 2^53 become bigints. Errors name the offset. */
 export function decodeJson(data: Uint8Array): unknown {
   const text = Buffer.from(data).toString("utf8");
@@ -104,52 +107,75 @@ export function decodeJson(data: Uint8Array): unknown {
   const ws = () => {
     while (i < text.length && (text[i] === " " || text[i] === "\t" || text[i] === "\n" || text[i] === "\r")) i++;
   };
-  const value = (): unknown => {
+  // Iterative, so nesting is bounded by Go's limit rather than by the JS stack.
+  type Open = { out: Record<string, unknown>; key: string } | { out: unknown[]; key?: undefined };
+  const stack: Open[] = [];
+  const key = (o: Open) => {
     ws();
+    if (text[i] !== '"') fail("expected a string key");
+    o.key = string();
+    ws();
+    if (text[i++] !== ":") fail("expected ':'");
+  };
+  const open = (o: Open) => {
+    // encoding/json's scanner refuses more than 10000 open arrays and objects.
+    if (stack.length >= MAX_JSON_DEPTH) fail("exceeded max depth");
+    stack.push(o);
+  };
+  const scalar = (): unknown => {
     const c = text[i];
-    if (c === "{") {
-      i++;
-      const out: Record<string, unknown> = {};
-      ws();
-      if (text[i] === "}") return i++, out;
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail("expected a string key");
-        const k = string();
-        ws();
-        if (text[i++] !== ":") fail("expected ':'");
-        Object.defineProperty(out, k, { value: value(), enumerable: true, writable: true, configurable: true });
-        ws();
-        if (text[i] === ",") i++;
-        else if (text[i] === "}") return i++, out;
-        else fail("expected ',' or '}'");
-      }
-    }
-    if (c === "[") {
-      i++;
-      const out: unknown[] = [];
-      ws();
-      if (text[i] === "]") return i++, out;
-      for (;;) {
-        out.push(value());
-        ws();
-        if (text[i] === ",") i++;
-        else if (text[i] === "]") return i++, out;
-        else fail("expected ',' or ']'");
-      }
-    }
     if (c === '"') return string();
     for (const [lit, v] of [["true", true], ["false", false], ["null", null]] as const) {
       if (text.startsWith(lit, i)) return (i += lit.length), v;
     }
     const m = /^-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 1100));
     if (!m) return fail(c === undefined ? "unexpected end of JSON input" : `invalid character ${JSON.stringify(c)}`);
-    i += m[0].length;
     if (m[1] === undefined && m[2] === undefined) {
+      i += m[0].length;
       const n = BigInt(m[0]);
       return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
     }
-    return Number(m[0]);
+    const f = Number(m[0]);
+    if (!Number.isFinite(f)) fail(`cannot unmarshal number ${m[0]} into Go value of type float64`);
+    i += m[0].length;
+    return f;
+  };
+  const value = (): unknown => {
+    for (;;) {
+      ws();
+      let v: unknown;
+      if (text[i] === "{" || text[i] === "[") {
+        const obj = text[i++] === "{";
+        ws();
+        const o: Open = obj ? { out: {}, key: "" } : { out: [] };
+        open(o);
+        if (text[i] !== (obj ? "}" : "]")) {
+          if (obj) key(o);
+          continue;
+        }
+        i++;
+        stack.pop();
+        v = o.out;
+      } else v = scalar();
+      // Hand the value to the containers it completes, innermost first.
+      for (;;) {
+        const top = stack[stack.length - 1];
+        if (!top) return v;
+        if (Array.isArray(top.out)) top.out.push(v);
+        else Object.defineProperty(top.out, top.key!, { value: v, enumerable: true, writable: true, configurable: true });
+        ws();
+        const array = Array.isArray(top.out);
+        if (text[i] === ",") {
+          i++;
+          if (!array) key(top);
+          break;
+        }
+        if (text[i] !== (array ? "]" : "}")) fail(array ? "expected ',' or ']'" : "expected ',' or '}'");
+        i++;
+        stack.pop();
+        v = top.out;
+      }
+    }
   };
   const string = (): string => {
     const start = i++;
