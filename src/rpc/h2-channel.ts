@@ -46,6 +46,8 @@ interface Connection extends PingableSession {
 interface RequestStream {
   readonly destroyed: boolean;
   readonly writableEnded: boolean;
+  /** The server ended its side (END_STREAM). */
+  readonly readableEnded: boolean;
   readonly rstCode?: number;
   readonly session?: unknown;
   on(event: string, listener: (...args: any[]) => void): unknown;

@@ -53,6 +53,11 @@ export class ClientStream extends EventEmitter {
   remoteEnded = false;
   private paused = false;
   private readonly inbox: Delivery[] = [];
+
+  /** node:http2's name for the peer having ended its side, which the channel reads. */
+  get readableEnded(): boolean {
+    return this.remoteEnded;
+  }
   private deliveryScheduled = false;
   private needDrain = false;
 
