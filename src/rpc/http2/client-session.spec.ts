@@ -5,6 +5,7 @@
 // on this client), and odd servers by test/http2-client.test.ts (h2probe).
 import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
+import { Duplex } from "node:stream";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -235,13 +236,13 @@ afterEach(async () => {
 });
 
 /** A client session connected to a fresh spec server; the server has sent its (empty) SETTINGS unless told otherwise. */
-async function connect(opts: { settings?: [number, number][]; connectionWindow?: number } = {}) {
+async function connect(opts: { settings?: [number, number][]; connectionWindow?: number; relay?: Duplex } = {}) {
   const path = join(dir, "s");
   let accepted!: (s: Server) => void;
   const server = new Promise<Server>((r) => (accepted = r));
   listener = net.createServer((sock) => accepted(new Server(sock)));
   await new Promise<void>((r) => listener!.listen(path, r));
-  const session = new ClientSession(net.connect(path), {
+  const session = new ClientSession(opts.relay ? relayOver(net.connect(path), opts.relay) : net.connect(path), {
     scheme: "http",
     authority: "localhost",
     streamWindow: STREAM_WINDOW,
@@ -253,6 +254,14 @@ async function connect(opts: { settings?: [number, number][]; connectionWindow?:
   srv.settings(opts.settings ?? []);
   await srv.until(() => srv.of("settings").some((e) => e.ack), "SETTINGS ack");
   return { session, srv };
+}
+
+/** `relay` carries the client's bytes to `sock` and `sock`'s to the client; a test may also push to it directly. */
+function relayOver(sock: net.Socket, relay: Duplex): Duplex {
+  sock.on("data", (b: Buffer) => relay.push(b));
+  sock.on("error", () => {});
+  (relay as unknown as { _write: Duplex["_write"] })._write = (chunk, _enc, done) => void sock.write(chunk, done);
+  return relay;
 }
 
 const REQUEST = { ":method": "POST", ":path": "/pkg.Svc/Call", "content-type": "application/grpc", te: "trailers" };
@@ -525,6 +534,27 @@ test("the server closing the socket ends every stream and the session", async ()
   await Promise.all([w.closed, closed]);
   expect(session.destroyed).toBe(true);
   expect(() => session.request(REQUEST)).toThrow("the HTTP/2 session is destroyed");
+});
+
+test("a response whose trailers arrive in the same read as the socket's end is delivered whole", async () => {
+  const relay = new Duplex({ read() {} });
+  const { session, srv } = await connect({ relay });
+  const s = session.request(REQUEST, { endStream: true });
+  const w = watch(s);
+  await srv.until(() => srv.of("headers").length === 1, "the request");
+  // HEADERS, DATA, trailers and the connection's end in one read, as when a server closes an idle connection.
+  const fields = (list: string[]) => srv.encoder.encode(list);
+  relay.push(
+    Buffer.concat([
+      headerFrames(1, fields(OK), false, DEFAULT_MAX_FRAME_SIZE),
+      frameBytes(FrameType.DATA, 0, 1, Buffer.alloc(7)),
+      headerFrames(1, fields(["grpc-status", "0"]), true, DEFAULT_MAX_FRAME_SIZE),
+    ]),
+  );
+  relay.push(null);
+  await w.closed;
+  srv.sock.destroy();
+  expect(w.log).toEqual(["response:200:open:2", "data:7", "trailers:0", "close:0"]);
 });
 
 test("close() is graceful: calls in flight finish, then GOAWAY and the socket's end", async () => {

@@ -215,9 +215,13 @@ export class ClientStream extends EventEmitter {
     this.finish(code);
   }
 
-  /** The connection went: the stream ends here. */
+  /**
+   * The connection went: the stream ends here, unless the server had already ended its side: a
+   * response read whole (trailers in the same read as the socket's end, as when a grpc-go server
+   * closes an idle connection after GOAWAY) is still delivered, as node:http2 delivers it.
+   */
   cut(): void {
-    if (this.closed) return;
+    if (this.closed || this.remoteEnded) return;
     this.finish(ErrorCode.CANCEL);
   }
 
