@@ -10,11 +10,13 @@ test("close() cuts a scraper that never finished its request instead of waiting 
   sock.write("GET /metrics HTTP/1.1\r\nHost: x\r\n"); // no blank line: the request never ends
   await new Promise((r) => setTimeout(r, 50));
   let closed = false;
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([m.close().then(() => (closed = true)), new Promise((r) => setTimeout(r, 5000))]);
+    await Promise.race([m.close().then(() => (closed = true)), new Promise((r) => (timer = setTimeout(r, 5000)))]);
     expect(closed).toBe(true);
     await cut;
   } finally {
+    clearTimeout(timer);
     sock.destroy();
   }
 });
